@@ -5,10 +5,6 @@
 # built against solutions/) and makes the exit status 1; failing tests do not.
 make=$1 B=$2 O=$3
 shift 3
-if [ $# -eq 0 ]; then
-    echo "grade: no labs yet (solutions/ has no NN-topic folders)"
-    exit 0
-fi
 mkdir -p "$O/grade"
 args=()
 for lab in "$@"; do

@@ -374,6 +374,25 @@ static void test_grade_build_failure_scores_zero(void)
     remove_tree(dir);
 }
 
+static void test_grade_without_labs_writes_empty_results(void)
+{
+    char dir[64], json[128];
+    make_temp_dir(dir, sizeof dir);
+    snprintf(json, sizeof json, "%s/grade.json", dir);
+    char grade[4096];
+    snprintf(grade, sizeof grade, "%s", sl_path("../../tools/grade"));
+    sl_exit e;
+    const char *argv[] = {grade, "--json", json, NULL};
+    SL_CHECK_FATAL(sl_run_program(argv, 60, &e) == 0, "cannot run %s", grade);
+    SL_CHECK(e.exited && e.status == 0, "no labs is not an error; got %s", sl_exit_describe(&e));
+    char *got = read_file(json);
+    const char *want = "{\n  \"score\": 0,\n  \"max_score\": 0,\n  \"tests\": [\n  ]\n}\n";
+    SL_CHECK(got && strcmp(got, want) == 0, "expected an empty result:\n%s\ngot:\n%s", want,
+             got ? got : "(no file)");
+    free(got);
+    remove_tree(dir);
+}
+
 static const sl_test harness_tests[] = {
     SL_TEST(test_harness_server_roundtrip, 1, NULL),
     SL_TEST(test_harness_reply_mismatch_says_sent_expected_got, 1, NULL),
@@ -397,6 +416,7 @@ static const sl_test tool_tests[] = {
     SL_TEST(test_labgen_rejects_malformed_blocks, 1, NULL),
     SL_TEST(test_grade_fixture_report_and_json, 1, NULL),
     SL_TEST(test_grade_build_failure_scores_zero, 1, NULL),
+    SL_TEST(test_grade_without_labs_writes_empty_results, 1, NULL),
     SL_TEST_END,
 };
 

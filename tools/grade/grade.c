@@ -3,6 +3,8 @@
  *
  *   grade [--json FILE] [--timeout SECONDS] --lab NAME SUITE LIST-SUITE BUILD-LOG ...
  *
+ * With --json and no lab at all it reports a score of 0/0 (a checkout before any lab).
+ *
  * For each lab, LIST-SUITE --list names the tests and their points (it is SUITE itself,
  * or the suite built from solutions/ when the student's code did not build). Each test
  * then runs in its own process (`SUITE TEST`), so a crash or a hang costs that test's
@@ -277,8 +279,10 @@ int main(int argc, char **argv)
             return usage();
         }
     }
-    if (nlabs == 0)
+    if (nlabs == 0 && !json)
         return usage();
+    if (nlabs == 0)
+        printf("No labs to grade yet (solutions/ has no NN-topic folders).\n");
 
     bool trouble = false;
     int score = 0, max = 0;

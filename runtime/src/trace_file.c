@@ -45,19 +45,25 @@ static const char *const park_words[] = {"yield", "join",  "lock",  "channel",
 static const char *const wake_words[] = {"send",  "recv",  "unlock", "io",    "timer", "exit",
                                          "abort", "spawn", "yield",  "other", NULL};
 static const char *const exit_words[] = {"returned", "panicked", "cancelled", NULL};
-static const char *const object_words[] = {"mutex", "rwlock",    "semaphore", "notify",
-                                           "mpsc",  "oneshot",   "broadcast", "watch",
-                                           "socket", "other",    NULL};
+static const char *const object_words[] = {"mutex",  "rwlock",  "semaphore", "notify",
+                                           "mpsc",   "oneshot", "broadcast", "watch",
+                                           "socket", "other",   NULL};
 
 static const char *const *words_of(rt_trace_event event)
 {
     switch (event) {
-    case RT_TRACE_STOP: return stop_words;
-    case RT_TRACE_PARK: return park_words;
-    case RT_TRACE_WAKE: return wake_words;
-    case RT_TRACE_EXIT: return exit_words;
-    case RT_TRACE_OBJECT: return object_words;
-    default: return NULL;
+    case RT_TRACE_STOP:
+        return stop_words;
+    case RT_TRACE_PARK:
+        return park_words;
+    case RT_TRACE_WAKE:
+        return wake_words;
+    case RT_TRACE_EXIT:
+        return exit_words;
+    case RT_TRACE_OBJECT:
+        return object_words;
+    default:
+        return NULL;
     }
 }
 
@@ -80,9 +86,9 @@ const char *rt_trace_event_name(rt_trace_event event)
 
 int rt_trace_write_header(FILE *out, rt_trace_clock clock, int nworkers)
 {
-    int n = fprintf(out, "spawnlab-trace %d\nclock %s\nworkers %d\n", RT_TRACE_FORMAT_VERSION,
-                    clock == RT_TRACE_CLOCK_VIRTUAL ? "virtual" : "real", nworkers);
-    return n < 0 ? -EIO : 0;
+    fprintf(out, "spawnlab-trace %d\nclock %s\nworkers %d\n", RT_TRACE_FORMAT_VERSION,
+            clock == RT_TRACE_CLOCK_VIRTUAL ? "virtual" : "real", nworkers);
+    return ferror(out) ? -EIO : 0;
 }
 
 static bool text_is_valid(const char *text)
@@ -96,49 +102,60 @@ int rt_trace_write_record(FILE *out, const rt_trace_record *r)
         return -EINVAL;
     if (words_of(r->event) && !find_word(r->event, r->word))
         return -EINVAL;
-    bool has_text = r->event == RT_TRACE_SPAWN || r->event == RT_TRACE_OBJECT ||
-                    r->event == RT_TRACE_MARK;
+    bool has_text =
+        r->event == RT_TRACE_SPAWN || r->event == RT_TRACE_OBJECT || r->event == RT_TRACE_MARK;
     if (has_text && !text_is_valid(r->text))
         return -EINVAL;
 
     char worker[16] = "-";
     if (r->worker != RT_TRACE_NO_WORKER)
         snprintf(worker, sizeof worker, "%d", r->worker);
-    int n = fprintf(out, "%" PRIu64 " %s %s", r->time_ns, worker, event_names[r->event]);
+    /* fprintf failures stick to the stream: one ferror() at the end catches any of them. */
+    fprintf(out, "%" PRIu64 " %s %s", r->time_ns, worker, event_names[r->event]);
     switch (r->event) {
     case RT_TRACE_SPAWN:
-        n = n < 0 ? n : fprintf(out, " %" PRIu64 " %" PRIu64 " %s", r->task, r->a, r->text);
+        fprintf(out, " %" PRIu64 " %" PRIu64 " %s", r->task, r->a, r->text);
         break;
-    case RT_TRACE_RUN: n = n < 0 ? n : fprintf(out, " %" PRIu64, r->task); break;
+    case RT_TRACE_RUN:
+        fprintf(out, " %" PRIu64, r->task);
+        break;
     case RT_TRACE_STOP:
-    case RT_TRACE_EXIT: n = n < 0 ? n : fprintf(out, " %" PRIu64 " %s", r->task, r->word); break;
+    case RT_TRACE_EXIT:
+        fprintf(out, " %" PRIu64 " %s", r->task, r->word);
+        break;
     case RT_TRACE_PARK:
-        n = n < 0 ? n : fprintf(out, " %" PRIu64 " %s %#" PRIx64, r->task, r->word, r->object);
+        fprintf(out, " %" PRIu64 " %s %#" PRIx64, r->task, r->word, r->object);
         break;
     case RT_TRACE_WAKE:
-        n = n < 0 ? n : fprintf(out, " %" PRIu64 " %" PRIu64 " %s", r->task, r->a, r->word);
+        fprintf(out, " %" PRIu64 " %" PRIu64 " %s", r->task, r->a, r->word);
         break;
-    case RT_TRACE_STEAL: n = n < 0 ? n : fprintf(out, " %" PRIu64 " %" PRIu64, r->a, r->b); break;
+    case RT_TRACE_STEAL:
+        fprintf(out, " %" PRIu64 " %" PRIu64, r->a, r->b);
+        break;
     case RT_TRACE_SLEEP:
-    case RT_TRACE_WAKEUP: n = n < 0 ? n : fprintf(out, " -"); break;
+    case RT_TRACE_WAKEUP:
+        fprintf(out, " -");
+        break;
     case RT_TRACE_OBJECT:
-        n = n < 0 ? n : fprintf(out, " %#" PRIx64 " %s %s", r->object, r->word, r->text);
+        fprintf(out, " %#" PRIx64 " %s %s", r->object, r->word, r->text);
         break;
     case RT_TRACE_LOCK_WAIT:
     case RT_TRACE_LOCK_ACQUIRE:
     case RT_TRACE_LOCK_RELEASE:
-        n = n < 0 ? n : fprintf(out, " %" PRIu64 " %#" PRIx64, r->task, r->object);
+        fprintf(out, " %" PRIu64 " %#" PRIx64, r->task, r->object);
         break;
     case RT_TRACE_SEND:
     case RT_TRACE_RECV:
-        n = n < 0 ? n
-                  : fprintf(out, " %" PRIu64 " %#" PRIx64 " %" PRIu64, r->task, r->object, r->a);
+        fprintf(out, " %" PRIu64 " %#" PRIx64 " %" PRIu64, r->task, r->object, r->a);
         break;
-    case RT_TRACE_MARK: n = n < 0 ? n : fprintf(out, " %" PRIu64 " %s", r->task, r->text); break;
-    case RT_TRACE_NEVENTS: break;
+    case RT_TRACE_MARK:
+        fprintf(out, " %" PRIu64 " %s", r->task, r->text);
+        break;
+    case RT_TRACE_NEVENTS:
+        break;
     }
-    n = n < 0 ? n : fprintf(out, "\n");
-    return n < 0 ? -EIO : 0;
+    fputc('\n', out);
+    return ferror(out) ? -EIO : 0;
 }
 
 /* ------------------------------------------------------------ reading */
@@ -152,7 +169,7 @@ typedef struct trace_storage {
 
 /* Parsing state of one line: the cursor, and where to report a problem. */
 typedef struct line_cursor {
-    char *next;       /* the rest of the line */
+    char *next; /* the rest of the line */
     const char *path;
     size_t number;
     char *err;
@@ -216,8 +233,8 @@ static int parse_word(line_cursor *c, rt_trace_record *r, const char *what)
     if (!field)
         return fail(c, "the line ends where the %s was expected", what);
     r->word = find_word(r->event, field);
-    return r->word ? 0 : fail(c, "'%s' is not a valid %s for '%s'", field, what,
-                              event_names[r->event]);
+    return r->word ? 0
+                   : fail(c, "'%s' is not a valid %s for '%s'", field, what, event_names[r->event]);
 }
 
 static int parse_text(line_cursor *c, rt_trace_record *r, const char *what)
@@ -227,11 +244,11 @@ static int parse_text(line_cursor *c, rt_trace_record *r, const char *what)
 }
 
 /* Returns from the calling parser at the first field that does not parse. */
-#define TRY(parse)                                                                         \
-    do {                                                                                   \
-        int rc_ = (parse);                                                                 \
-        if (rc_)                                                                           \
-            return rc_;                                                                    \
+#define TRY(parse)                                                                                 \
+    do {                                                                                           \
+        int rc_ = (parse);                                                                         \
+        if (rc_)                                                                                   \
+            return rc_;                                                                            \
     } while (0)
 
 /* The fields after "TIME WORKER EVENT", as the format's table says. */

@@ -75,14 +75,12 @@ static void test_trace_round_trip_every_event(void)
     SL_CHECK(t->clock == RT_TRACE_CLOCK_VIRTUAL && t->nworkers == 2,
              "header: expected a virtual clock and 2 workers, got %d and %d", t->clock,
              t->nworkers);
-    SL_CHECK_FATAL(t->nrecords == NEVERY, "expected %d records back, got %zu", NEVERY,
-                   t->nrecords);
+    SL_CHECK_FATAL(t->nrecords == NEVERY, "expected %d records back, got %zu", NEVERY, t->nrecords);
     for (int i = 0; i < NEVERY; i++) {
         const rt_trace_record *w = &every_event[i], *r = &t->records[i];
         SL_CHECK(w->time_ns == r->time_ns && w->worker == r->worker && w->event == r->event &&
-                     w->task == r->task && w->a == r->a && w->b == r->b &&
-                     w->object == r->object && same_text(w->word, r->word) &&
-                     same_text(w->text, r->text),
+                     w->task == r->task && w->a == r->a && w->b == r->b && w->object == r->object &&
+                     same_text(w->word, r->word) && same_text(w->text, r->text),
                  "record %d ('%s') did not come back as it was written", i,
                  rt_trace_event_name(w->event));
     }
@@ -133,8 +131,8 @@ static void test_trace_reader_names_line_and_problem(void)
         rt_trace *t = (rt_trace *)&t; /* must be reset to NULL on failure */
         int rc = rt_trace_read(path, &t, err, sizeof err);
         unlink(path);
-        SL_CHECK(rc == -EINVAL && t == NULL, "case %zu: expected -EINVAL and no trace, got %d",
-                 i, rc);
+        SL_CHECK(rc == -EINVAL && t == NULL, "case %zu: expected -EINVAL and no trace, got %d", i,
+                 rc);
         SL_CHECK(strstr(err, malformed[i].message) != NULL,
                  "case %zu: expected an error containing \"%s\", got \"%s\"", i,
                  malformed[i].message, err);

@@ -23,10 +23,10 @@ enum { CONN_BUFFER = 1 << 16, SENT_TEXT = 1024 };
 
 struct sl_conn {
     int fd;
-    bool eof;                 /* the server closed its side */
-    size_t len;               /* bytes waiting in buf */
+    bool eof;   /* the server closed its side */
+    size_t len; /* bytes waiting in buf */
     char buf[CONN_BUFFER];
-    char sent[SENT_TEXT];     /* the last request, in words, for failure messages */
+    char sent[SENT_TEXT]; /* the last request, in words, for failure messages */
 };
 
 sl_conn *sl_conn_open(int port)
@@ -178,19 +178,19 @@ bool sl_conn_check_reply(sl_conn *c, const char *expected, size_t n, double time
         why = c->eof ? "(nothing: the server closed the connection)" : "(nothing)";
     /* A reply cut short (a prefix of the expected one) gets a note on how it ended. */
     bool cut_short = c->len && c->len < n && memcmp(c->buf, expected, c->len) == 0;
-    int m = snprintf(msg, msgcap, "\n      sent:     %s\n      expected: %s\n      got:      %s%s",
-                     c->sent, want, c->len ? have : why,
-                     cut_short ? (c->eof ? "  (then the server closed the connection)"
-                                         : "  (then nothing more)")
-                               : "");
+    int m = snprintf(
+        msg, msgcap, "\n      sent:     %s\n      expected: %s\n      got:      %s%s", c->sent,
+        want, c->len ? have : why,
+        cut_short ? (c->eof ? "  (then the server closed the connection)" : "  (then nothing more)")
+                  : "");
     if (c->len == 0 && !c->eof && m > 0 && (size_t)m < msgcap)
         m += snprintf(msg + m, msgcap - (size_t)m, " within %.1f s", timeout_seconds);
     if (c->len && strcmp(want, have) == 0 && m > 0 && (size_t)m < msgcap) {
         /* Same words, different bytes (a missing \r, say): show the bytes. */
         escape(expected, n, want_raw, sizeof want_raw);
         escape(c->buf, c->len, have_raw, sizeof have_raw);
-        snprintf(msg + m, msgcap - (size_t)m, "\n      bytes expected: %s\n      bytes got:      %s",
-                 want_raw, have_raw);
+        snprintf(msg + m, msgcap - (size_t)m,
+                 "\n      bytes expected: %s\n      bytes got:      %s", want_raw, have_raw);
     }
     consume(c, c->len);
     return false;

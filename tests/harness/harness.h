@@ -33,22 +33,31 @@
 /* ------------------------------------------------------------ suite tables */
 
 typedef struct sl_test {
-    const char *name;   /* the function's name: test_<module>_<behaviour> */
+    const char *name; /* the function's name: test_<module>_<behaviour> */
     CU_TestFunc fn;
     int points;         /* weight in `make grade` */
     const char *reread; /* "chapters/NN-topic.md#section" shown on failure, or NULL */
 } sl_test;
 
-#define SL_TEST(fn, points, reread) {#fn, fn, (points), (reread)}
-#define SL_TEST_END {NULL, NULL, 0, NULL}
+#define SL_TEST(fn, points, reread)                                                                \
+    {                                                                                              \
+#fn, fn, (points), (reread)                                                                \
+    }
+#define SL_TEST_END                                                                                \
+    {                                                                                              \
+        NULL, NULL, 0, NULL                                                                        \
+    }
 
 typedef struct sl_suite {
     const char *name;
-    const sl_test *tests;    /* ends with SL_TEST_END */
-    int timeout_seconds;     /* per-test watchdog; 0 means the default, 30 s */
+    const sl_test *tests; /* ends with SL_TEST_END */
+    int timeout_seconds;  /* per-test watchdog; 0 means the default, 30 s */
 } sl_suite;
 
-#define SL_SUITE_END {NULL, NULL, 0}
+#define SL_SUITE_END                                                                               \
+    {                                                                                              \
+        NULL, NULL, 0                                                                              \
+    }
 
 /* Registers the suites, runs what argv asks for; returns the process exit status
  * (0 all passed, 1 any failure or error). Use as: return sl_main(argc, argv, suites); */
@@ -66,11 +75,23 @@ void sl_fail_at(const char *file, int line, bool fatal, const char *fmt, ...)
 
 /* SL_CHECK(cond, "expected %d clients served, got %d", 2, n): a failing check says
  * what was expected and what came back, in words, instead of the bare condition. */
-#define SL_CHECK(cond, ...) \
-    do { if (cond) { CU_PASS(#cond); } else { sl_fail_at(__FILE__, __LINE__, false, __VA_ARGS__); } } while (0)
+#define SL_CHECK(cond, ...)                                                                        \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            CU_PASS(#cond);                                                                        \
+        } else {                                                                                   \
+            sl_fail_at(__FILE__, __LINE__, false, __VA_ARGS__);                                    \
+        }                                                                                          \
+    } while (0)
 /* Same, but ends the test: use before dereferencing what was checked. */
-#define SL_CHECK_FATAL(cond, ...) \
-    do { if (cond) { CU_PASS(#cond); } else { sl_fail_at(__FILE__, __LINE__, true, __VA_ARGS__); } } while (0)
+#define SL_CHECK_FATAL(cond, ...)                                                                  \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            CU_PASS(#cond);                                                                        \
+        } else {                                                                                   \
+            sl_fail_at(__FILE__, __LINE__, true, __VA_ARGS__);                                     \
+        }                                                                                          \
+    } while (0)
 #define SL_FAIL(...) sl_fail_at(__FILE__, __LINE__, false, __VA_ARGS__)
 
 /* ------------------------------------------------------------ files and programs */
@@ -82,9 +103,9 @@ const char *sl_path(const char *relative);
 /* A finished child program: how it ended and what it printed (stdout and stderr
  * interleaved, NUL-terminated, truncated to 64 KiB). */
 typedef struct sl_exit {
-    bool exited;        /* true: normal exit with status; false: killed by signal */
-    int status;         /* exit status, or the signal number */
-    bool timed_out;     /* the harness had to kill it */
+    bool exited;    /* true: normal exit with status; false: killed by signal */
+    int status;     /* exit status, or the signal number */
+    bool timed_out; /* the harness had to kill it */
     char output[65536];
 } sl_exit;
 
@@ -148,9 +169,9 @@ bool sl_conn_is_silent(sl_conn *c, double seconds);
 ssize_t sl_conn_read_some(sl_conn *c, char *buf, size_t cap, double seconds);
 
 /* Asserting forms: on mismatch, a failure reading sent / expected / got / re-read. */
-#define SL_EXPECT_REPLY(c, expected) \
+#define SL_EXPECT_REPLY(c, expected)                                                               \
     sl_expect_reply_at(__FILE__, __LINE__, (c), (expected), sizeof(expected) - 1)
-#define SL_COMMAND(c, expected, ...) \
+#define SL_COMMAND(c, expected, ...)                                                               \
     (sl_conn_send_words((c), __VA_ARGS__, (const char *)NULL), SL_EXPECT_REPLY((c), (expected)))
 bool sl_expect_reply_at(const char *file, int line, sl_conn *c, const char *expected, size_t n);
 

@@ -70,7 +70,7 @@ static struct {
     pthread_cond_t changed;
     unsigned long generation; /* bumped at every arm and disarm */
     bool armed;
-    double deadline;          /* sl_now() seconds */
+    double deadline; /* sl_now() seconds */
     char test_name[256];
     int timeout_seconds;
 } watchdog = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false, 0, "", 0};
@@ -214,7 +214,6 @@ static void test_teardown(void)
     current_test = NULL;
 }
 
-
 static bool wanted(int nnames, char **names, const char *suite, const char *test)
 {
     if (nnames == 0)
@@ -242,8 +241,8 @@ static int register_tests(const sl_suite *suites, int nnames, char **names)
             if (!wanted(nnames, names, s->name, t->name))
                 continue;
             if (!cs)
-                cs = CU_add_suite_with_setup_and_teardown(s->name, NULL, NULL,
-                                                          test_setup, test_teardown);
+                cs = CU_add_suite_with_setup_and_teardown(s->name, NULL, NULL, test_setup,
+                                                          test_teardown);
             if (!cs || !CU_add_test(cs, t->name, t->fn))
                 return -1;
             registered++;

@@ -29,7 +29,11 @@ static void put(out *o, const char *s, size_t n)
         unsigned char ch = (unsigned char)s[i];
         if (ch == '\r' || ch == '\n' || ch < 32 || ch > 126) {
             char esc[8];
-            int k = snprintf(esc, sizeof esc, ch == '\r' ? "\\r" : ch == '\n' ? "\\n" : "\\x%02x", ch);
+            int k = snprintf(esc, sizeof esc,
+                             ch == '\r'   ? "\\r"
+                             : ch == '\n' ? "\\n"
+                                          : "\\x%02x",
+                             ch);
             for (int j = 0; j < k && o->len + 1 < o->cap; j++)
                 o->buf[o->len++] = esc[j];
         } else {

@@ -207,8 +207,8 @@ static void test_harness_exit_status_is_one_not_a_count(void)
 static void test_harness_clean_test_passes(void)
 {
     sl_exit *e = run_leaky("test_leak_clean");
-    SL_CHECK(e->exited && e->status == 0, "expected exit status 0, got %s\n%s",
-             sl_exit_describe(e), e->output);
+    SL_CHECK(e->exited && e->status == 0, "expected exit status 0, got %s\n%s", sl_exit_describe(e),
+             e->output);
     SL_CHECK(strstr(e->output, "Run Summary") != NULL, "expected CUnit's summary:\n%s", e->output);
 }
 
@@ -329,8 +329,8 @@ static void test_grade_fixture_report_and_json(void)
     char grade[4096];
     snprintf(grade, sizeof grade, "%s", sl_path("../../tools/grade"));
     sl_exit e;
-    const char *argv[] = {grade, "--json", json, "--timeout", "20", "--lab", "99-fixture",
-                          suite, suite, "-", NULL};
+    const char *argv[] = {grade,        "--json", json,  "--timeout", "20", "--lab",
+                          "99-fixture", suite,    suite, "-",         NULL};
     SL_CHECK_FATAL(sl_run_program(argv, 60, &e) == 0, "cannot run %s", grade);
     SL_CHECK(e.exited && e.status == 0, "a report with failures still exits 0; got %s",
              sl_exit_describe(&e));

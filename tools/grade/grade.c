@@ -254,7 +254,8 @@ static int write_json(const char *path, const lab *labs, int nlabs, int score, i
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: grade [--json FILE] [--timeout S] --lab NAME SUITE LIST-SUITE BUILD-LOG ...\n");
+    fprintf(stderr,
+            "usage: grade [--json FILE] [--timeout S] --lab NAME SUITE LIST-SUITE BUILD-LOG ...\n");
     return 2;
 }
 

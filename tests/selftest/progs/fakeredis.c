@@ -50,7 +50,8 @@ static void serve(int fd, bool mute, bool close_on_ping)
             reply(fd, "+PONG\r\n");
         } else if (strstr(buf, "SET")) {
             char *last = strrchr(buf, '$'), *v = last ? strstr(last, "\r\n") : NULL;
-            snprintf(value, sizeof value, "%.*s", v ? (int)strcspn(v + 2, "\r") : 0, v ? v + 2 : "");
+            snprintf(value, sizeof value, "%.*s", v ? (int)strcspn(v + 2, "\r") : 0,
+                     v ? v + 2 : "");
             reply(fd, "+OK\r\n");
         } else if (strstr(buf, "GET")) {
             char out[300];

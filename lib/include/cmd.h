@@ -36,7 +36,7 @@
 #include "frame.h"
 
 typedef enum cmd_kind {
-    CMD_EMPTY,        /* an empty request: Redis sends no reply */
+    CMD_EMPTY, /* an empty request: Redis sends no reply */
     CMD_PING,
     CMD_ECHO,
     CMD_GET,
@@ -51,9 +51,9 @@ typedef enum cmd_kind {
 } cmd_kind;
 
 typedef enum cmd_set_condition {
-    CMD_SET_ALWAYS,       /* no NX or XX */
-    CMD_SET_IF_ABSENT,    /* NX: only when the key does not exist */
-    CMD_SET_IF_PRESENT,   /* XX: only when the key exists */
+    CMD_SET_ALWAYS,     /* no NX or XX */
+    CMD_SET_IF_ABSENT,  /* NX: only when the key does not exist */
+    CMD_SET_IF_PRESENT, /* XX: only when the key exists */
 } cmd_set_condition;
 
 /* A parsed command. Which member of the union is valid depends on kind; the union is
@@ -62,21 +62,44 @@ typedef enum cmd_set_condition {
 typedef struct cmd {
     cmd_kind kind;
     union {
-        struct { bytes *message; } ping;      /* NULL for a plain PING */
-        struct { bytes *message; } echo;
-        struct { bytes *key; } get;
+        struct {
+            bytes *message;
+        } ping; /* NULL for a plain PING */
+        struct {
+            bytes *message;
+        } echo;
+        struct {
+            bytes *key;
+        } get;
         struct {
             bytes *key;
             bytes *value;
-            int64_t expire_ms;                 /* EX/PX as milliseconds, > 0; 0: no expiry */
+            int64_t expire_ms; /* EX/PX as milliseconds, > 0; 0: no expiry */
             cmd_set_condition condition;
         } set;
-        struct { bytes **keys; size_t nkeys; } del;              /* nkeys >= 1 */
-        struct { bytes *key; } incr;
-        struct { bytes *channel; bytes *message; } publish;
-        struct { bytes **channels; size_t nchannels; } subscribe; /* nchannels >= 1 */
-        struct { bytes **channels; size_t nchannels; } unsubscribe; /* 0: all of them */
-        struct { bytes **parameters; size_t nparameters; } config_get;
+        struct {
+            bytes **keys;
+            size_t nkeys;
+        } del; /* nkeys >= 1 */
+        struct {
+            bytes *key;
+        } incr;
+        struct {
+            bytes *channel;
+            bytes *message;
+        } publish;
+        struct {
+            bytes **channels;
+            size_t nchannels;
+        } subscribe; /* nchannels >= 1 */
+        struct {
+            bytes **channels;
+            size_t nchannels;
+        } unsubscribe; /* 0: all of them */
+        struct {
+            bytes **parameters;
+            size_t nparameters;
+        } config_get;
     };
 } cmd;
 

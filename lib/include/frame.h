@@ -70,17 +70,17 @@ typedef enum frame_kind {
     FRAME_ERROR,
     FRAME_INTEGER,
     FRAME_BULK,
-    FRAME_NULL,        /* the null bulk string, $-1: "no such key" */
+    FRAME_NULL, /* the null bulk string, $-1: "no such key" */
     FRAME_ARRAY,
-    FRAME_NULL_ARRAY,  /* the null array, *-1 */
+    FRAME_NULL_ARRAY, /* the null array, *-1 */
 } frame_kind;
 
 /* Results of frame_parse and frame_parse_request. */
 enum {
     FRAME_OK = 0,
-    FRAME_NEED_MORE = 1,          /* not an error: the frame is not complete yet */
-    FRAME_EPROTO = -EPROTO,       /* malformed: not RESP */
-    FRAME_ETOOBIG = -EMSGSIZE,    /* RESP, but over one of the limits below */
+    FRAME_NEED_MORE = 1,       /* not an error: the frame is not complete yet */
+    FRAME_EPROTO = -EPROTO,    /* malformed: not RESP */
+    FRAME_ETOOBIG = -EMSGSIZE, /* RESP, but over one of the limits below */
 };
 
 /* What the parser accepts. Every limit exists so that hostile input cannot exhaust
@@ -88,11 +88,11 @@ enum {
  * recurses once per nesting level). Start from frame_default_limits and change what
  * you need. */
 typedef struct frame_limits {
-    size_t max_bulk_len;   /* bytes in one bulk string; Redis's proto-max-bulk-len: 512 MiB */
-    size_t max_array_len;  /* elements in one array; default 1 Mi (1048576) */
-    size_t max_depth;      /* arrays nested in arrays: 1 allows a command; default 32 */
-    size_t max_line_len;   /* a simple string, an error or an inline command without its
-                              CRLF; Redis's inline limit: 64 KiB */
+    size_t max_bulk_len;  /* bytes in one bulk string; Redis's proto-max-bulk-len: 512 MiB */
+    size_t max_array_len; /* elements in one array; default 1 Mi (1048576) */
+    size_t max_depth;     /* arrays nested in arrays: 1 allows a command; default 32 */
+    size_t max_line_len;  /* a simple string, an error or an inline command without its
+                             CRLF; Redis's inline limit: 64 KiB */
 } frame_limits;
 
 extern const frame_limits frame_default_limits;
@@ -114,8 +114,8 @@ typedef struct frame_error {
  *                     (error may be NULL when the caller does not want the words).
  * limits may be NULL for frame_default_limits. Never reads outside data[0..len).
  * Any thread; never yields. */
-int frame_parse(const uint8_t *data, size_t len, const frame_limits *limits,
-                frame **out, size_t *consumed, frame_error *error);
+int frame_parse(const uint8_t *data, size_t len, const frame_limits *limits, frame **out,
+                size_t *consumed, frame_error *error);
 
 /* The server's side of frame_parse: parses one request as Redis does.
  *   - A request that starts with '*' must be an array of bulk strings (that is what
@@ -128,8 +128,8 @@ int frame_parse(const uint8_t *data, size_t len, const frame_limits *limits,
  *     strings a RESP client would have sent.
  * A blank line and "*0\r\n" give an empty array, "*-1\r\n" a null array: Redis
  * answers neither, and cmd_parse reports them as CMD_EMPTY. Results as frame_parse. */
-int frame_parse_request(const uint8_t *data, size_t len, const frame_limits *limits,
-                        frame **out, size_t *consumed, frame_error *error);
+int frame_parse_request(const uint8_t *data, size_t len, const frame_limits *limits, frame **out,
+                        size_t *consumed, frame_error *error);
 
 /* ------------------------------------------------------------ serializing */
 

@@ -24,11 +24,11 @@
 /* ================================================================ bytes */
 
 struct bytes {
-    atomic_size_t refcount;  /* holders of this handle (for a root: plus its slices) */
+    atomic_size_t refcount; /* holders of this handle (for a root: plus its slices) */
     size_t len;
-    const uint8_t *data;     /* a root: its own storage; a slice: inside root's storage */
-    bytes *root;             /* NULL for a root */
-    uint8_t storage[];       /* a root's bytes and their NUL; empty for a slice */
+    const uint8_t *data; /* a root: its own storage; a slice: inside root's storage */
+    bytes *root;         /* NULL for a root */
+    uint8_t storage[];   /* a root's bytes and their NUL; empty for a slice */
 };
 
 bytes *bytes_copy(const void *data, size_t len)
@@ -89,7 +89,7 @@ void bytes_release(bytes *b)
         return;
     bytes *root = b->root;
     free(b);
-    bytes_release(root);  /* a slice's root: at most one level, roots have no root */
+    bytes_release(root); /* a slice's root: at most one level, roots have no root */
 }
 
 const uint8_t *bytes_data(const bytes *b)
@@ -127,8 +127,8 @@ size_t bytes_refcount(const bytes *b)
 
 struct buf {
     uint8_t *data;
-    size_t start;  /* first unread byte */
-    size_t end;    /* one past the last unread byte */
+    size_t start; /* first unread byte */
+    size_t end;   /* one past the last unread byte */
     size_t cap;
 };
 
@@ -177,7 +177,7 @@ uint8_t *buf_reserve(buf *b, size_t min_spare, size_t *spare)
             LIB_ASSERT(min_spare <= SIZE_MAX / 2 - unread);
             size_t cap = b->cap ? b->cap : BUF_MIN_CAPACITY;
             while (cap - unread < min_spare)
-                cap *= 2;  /* doubling: appending n bytes costs O(n) copies overall */
+                cap *= 2; /* doubling: appending n bytes costs O(n) copies overall */
             b->data = util_realloc(b->data, cap);
             b->cap = cap;
         }
@@ -205,7 +205,7 @@ void buf_consume(buf *b, size_t count)
 {
     LIB_ASSERT(count <= b->end - b->start);
     b->start += count;
-    if (b->start == b->end)  /* all read: start over at the front, for free */
+    if (b->start == b->end) /* all read: start over at the front, for free */
         b->start = b->end = 0;
 }
 

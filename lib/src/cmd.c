@@ -71,7 +71,7 @@ static int wrong_arity(const char *name, frame **error_reply)
 
 static int parse_ping(const request_words *w, cmd *out, frame **error_reply)
 {
-    if (w->count > 2)  /* Redis's table says -1 for PING and checks the maximum here */
+    if (w->count > 2) /* Redis's table says -1 for PING and checks the maximum here */
         return wrong_arity("ping", error_reply);
     out->ping.message = w->count == 2 ? bytes_clone(word(w, 1)) : NULL;
     return 0;
@@ -103,7 +103,8 @@ static int parse_expire(const bytes *text, bool is_seconds, int64_t *ms, frame *
     int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     if (value <= 0 || (is_seconds && value > INT64_MAX / 1000) ||
         (is_seconds ? value * 1000 : value) > INT64_MAX - now_ms)
-        return reply_error(error_reply, frame_new_error("ERR invalid expire time in 'set' command"));
+        return reply_error(error_reply,
+                           frame_new_error("ERR invalid expire time in 'set' command"));
     *ms = is_seconds ? value * 1000 : value;
     return 0;
 }
@@ -200,13 +201,13 @@ static int parse_config(const request_words *w, cmd *out, frame **error_reply)
 static int parse_command(const request_words *w, cmd *out, frame **error_reply)
 {
     (void)w, (void)out, (void)error_reply;
-    return 0;  /* any subcommand: the server answers an empty array to all of them */
+    return 0; /* any subcommand: the server answers an empty array to all of them */
 }
 
 /* ================================================================ the table */
 
 typedef struct command_spec {
-    const char *name;  /* lowercase, as Redis writes it in "wrong number of arguments" */
+    const char *name; /* lowercase, as Redis writes it in "wrong number of arguments" */
     cmd_kind kind;
     int arity;
     int (*parse)(const request_words *w, cmd *out, frame **error_reply);
@@ -265,8 +266,8 @@ static int check_shape(const frame *request, frame **error_reply)
     for (size_t i = 0; is_valid && i < frame_array_len(request); i++)
         is_valid = frame_get_kind(frame_array_get(request, i)) == FRAME_BULK;
     if (!is_valid)
-        return reply_error(error_reply,
-                           frame_new_error("ERR Protocol error: expected an array of bulk strings"));
+        return reply_error(
+            error_reply, frame_new_error("ERR Protocol error: expected an array of bulk strings"));
     return 0;
 }
 
@@ -279,10 +280,10 @@ int cmd_parse(const frame *request, cmd *out, frame **error_reply)
         return shape < 0 ? shape : 0;
 
     request_words w = {request, frame_array_len(request)};
-    const command_spec *spec = find_command(word(&w, 0));                        /* step 2 */
+    const command_spec *spec = find_command(word(&w, 0)); /* step 2 */
     if (spec == NULL)
         return reply_error(error_reply, unknown_command(&w));
-    if ((spec->arity > 0 && w.count != (size_t)spec->arity) ||                    /* step 3 */
+    if ((spec->arity > 0 && w.count != (size_t)spec->arity) || /* step 3 */
         (spec->arity < 0 && w.count < (size_t)-spec->arity))
         return wrong_arity(spec->name, error_reply);
 
@@ -309,22 +310,38 @@ void cmd_clear(cmd *c)
     case CMD_EMPTY:
     case CMD_COMMAND:
         break;
-    case CMD_PING: bytes_release(c->ping.message); break;
-    case CMD_ECHO: bytes_release(c->echo.message); break;
-    case CMD_GET: bytes_release(c->get.key); break;
+    case CMD_PING:
+        bytes_release(c->ping.message);
+        break;
+    case CMD_ECHO:
+        bytes_release(c->echo.message);
+        break;
+    case CMD_GET:
+        bytes_release(c->get.key);
+        break;
     case CMD_SET:
         bytes_release(c->set.key);
         bytes_release(c->set.value);
         break;
-    case CMD_DEL: release_list(c->del.keys, c->del.nkeys); break;
-    case CMD_INCR: bytes_release(c->incr.key); break;
+    case CMD_DEL:
+        release_list(c->del.keys, c->del.nkeys);
+        break;
+    case CMD_INCR:
+        bytes_release(c->incr.key);
+        break;
     case CMD_PUBLISH:
         bytes_release(c->publish.channel);
         bytes_release(c->publish.message);
         break;
-    case CMD_SUBSCRIBE: release_list(c->subscribe.channels, c->subscribe.nchannels); break;
-    case CMD_UNSUBSCRIBE: release_list(c->unsubscribe.channels, c->unsubscribe.nchannels); break;
-    case CMD_CONFIG_GET: release_list(c->config_get.parameters, c->config_get.nparameters); break;
+    case CMD_SUBSCRIBE:
+        release_list(c->subscribe.channels, c->subscribe.nchannels);
+        break;
+    case CMD_UNSUBSCRIBE:
+        release_list(c->unsubscribe.channels, c->unsubscribe.nchannels);
+        break;
+    case CMD_CONFIG_GET:
+        release_list(c->config_get.parameters, c->config_get.nparameters);
+        break;
     }
     *c = (cmd){.kind = CMD_EMPTY};
 }

@@ -34,13 +34,13 @@
 struct frame {
     frame_kind kind;
     union {
-        bytes *text;      /* FRAME_SIMPLE, FRAME_ERROR, FRAME_BULK */
-        int64_t integer;  /* FRAME_INTEGER */
+        bytes *text;     /* FRAME_SIMPLE, FRAME_ERROR, FRAME_BULK */
+        int64_t integer; /* FRAME_INTEGER */
         struct {
             frame **items;
             size_t len;
             size_t cap;
-        } array;          /* FRAME_ARRAY */
+        } array; /* FRAME_ARRAY */
     } as;
 };
 
@@ -193,15 +193,15 @@ void frame_free(frame *f)
 typedef struct scanner {
     const uint8_t *data;
     size_t len;
-    size_t pos;                  /* next byte to look at */
+    size_t pos; /* next byte to look at */
     const frame_limits *limits;
-    bool is_request;             /* array elements must be bulk strings */
-    frame_error *error;          /* never NULL here (a local when the caller passed NULL) */
+    bool is_request;    /* array elements must be bulk strings */
+    frame_error *error; /* never NULL here (a local when the caller passed NULL) */
 } scanner;
 
 /* Records the error (what, and where: byte offset) and returns code. */
-__attribute__((format(printf, 4, 5)))
-static int fail(scanner *sc, size_t offset, int code, const char *format, ...)
+__attribute__((format(printf, 4, 5))) static int fail(scanner *sc, size_t offset, int code,
+                                                      const char *format, ...)
 {
     /* Room for " at byte " and 20 digits after the text, so the offset always shows. */
     char what[sizeof sc->error->message - 32];
@@ -228,8 +228,8 @@ static const char *shown_byte(uint8_t c, char out[8])
  * give the line without its CRLF, and sc->pos moves past the CRLF. A line longer
  * than max_len is an error as soon as max_len + 1 bytes are there without a CR:
  * without this, a peer that never sends CR would make us buffer forever. */
-static int scan_line(scanner *sc, size_t max_len, const char *what,
-                     const uint8_t **line, size_t *line_len)
+static int scan_line(scanner *sc, size_t max_len, const char *what, const uint8_t **line,
+                     size_t *line_len)
 {
     const uint8_t *start = sc->data + sc->pos;
     size_t available = sc->len - sc->pos;
@@ -249,7 +249,7 @@ static int scan_line(scanner *sc, size_t max_len, const char *what,
         return FRAME_NEED_MORE;
     }
     if (text_len + 1 == available)
-        return FRAME_NEED_MORE;  /* the CR is the last byte we have */
+        return FRAME_NEED_MORE; /* the CR is the last byte we have */
     if (cr[1] != '\n')
         return fail(sc, (size_t)(cr + 1 - sc->data), FRAME_EPROTO,
                     "expected CRLF after %s, got CR followed by %s", what, shown_byte(cr[1], seen));
@@ -354,10 +354,12 @@ static int parse_array(scanner *sc, size_t at, size_t depth, frame **out)
     if (declared < 0)
         return fail(sc, at, FRAME_EPROTO, "invalid multibulk length '%lld'", (long long)declared);
     if ((uint64_t)declared > limits->max_array_len)
-        return fail(sc, at, FRAME_ETOOBIG, "invalid multibulk length %lld: over the limit of %zu elements",
+        return fail(sc, at, FRAME_ETOOBIG,
+                    "invalid multibulk length %lld: over the limit of %zu elements",
                     (long long)declared, limits->max_array_len);
     if (depth + 1 > limits->max_depth)
-        return fail(sc, at, FRAME_ETOOBIG, "arrays nested deeper than %zu levels", limits->max_depth);
+        return fail(sc, at, FRAME_ETOOBIG, "arrays nested deeper than %zu levels",
+                    limits->max_depth);
 
     size_t count = (size_t)declared;
     frame *array = NULL;
@@ -375,7 +377,7 @@ static int parse_array(scanner *sc, size_t at, size_t depth, frame **out)
         frame *item = NULL;
         rc = parse_value(sc, depth + 1, array != NULL ? &item : NULL);
         if (rc != FRAME_OK) {
-            LIB_ASSERT(array == NULL);  /* the build pass cannot fail: the check passed */
+            LIB_ASSERT(array == NULL); /* the build pass cannot fail: the check passed */
             return rc;
         }
         if (array != NULL)
@@ -395,11 +397,16 @@ static int parse_value(scanner *sc, size_t depth, frame **out)
     uint8_t type = sc->data[sc->pos++];
     char seen[8];
     switch (type) {
-    case '+': return parse_line_frame(sc, FRAME_SIMPLE, out);
-    case '-': return parse_line_frame(sc, FRAME_ERROR, out);
-    case ':': return parse_integer(sc, out);
-    case '$': return parse_bulk(sc, at, out);
-    case '*': return parse_array(sc, at, depth, out);
+    case '+':
+        return parse_line_frame(sc, FRAME_SIMPLE, out);
+    case '-':
+        return parse_line_frame(sc, FRAME_ERROR, out);
+    case ':':
+        return parse_integer(sc, out);
+    case '$':
+        return parse_bulk(sc, at, out);
+    case '*':
+        return parse_array(sc, at, depth, out);
     default:
         return fail(sc, at, FRAME_EPROTO, "invalid frame type byte %s (expected one of + - : $ *)",
                     shown_byte(type, seen));
@@ -420,8 +427,8 @@ static int parse_twice(scanner *sc, frame **out, size_t *consumed)
     return FRAME_OK;
 }
 
-static void scanner_init(scanner *sc, const uint8_t *data, size_t len,
-                         const frame_limits *limits, frame_error *error, frame_error *local)
+static void scanner_init(scanner *sc, const uint8_t *data, size_t len, const frame_limits *limits,
+                         frame_error *error, frame_error *local)
 {
     LIB_ASSERT(data != NULL || len == 0);
     sc->data = data;
@@ -432,8 +439,8 @@ static void scanner_init(scanner *sc, const uint8_t *data, size_t len,
     sc->error = error != NULL ? error : local;
 }
 
-int frame_parse(const uint8_t *data, size_t len, const frame_limits *limits,
-                frame **out, size_t *consumed, frame_error *error)
+int frame_parse(const uint8_t *data, size_t len, const frame_limits *limits, frame **out,
+                size_t *consumed, frame_error *error)
 {
     scanner sc;
     frame_error local;
@@ -465,12 +472,18 @@ static int hex_value(uint8_t c)
 static uint8_t unescape(uint8_t c)
 {
     switch (c) {
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'b': return '\b';
-    case 'a': return '\a';
-    default: return c;  /* \\ and \" and anything else: the character itself */
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'b':
+        return '\b';
+    case 'a':
+        return '\a';
+    default:
+        return c; /* \\ and \" and anything else: the character itself */
     }
 }
 
@@ -513,7 +526,7 @@ static long inline_token(const uint8_t *line, size_t len, size_t *i, uint8_t *to
             at += 2;
         } else if ((c == '"' && state == IN_DOUBLE) || (c == '\'' && state == IN_SINGLE)) {
             if (has_next && !is_blank(line[at + 1]))
-                return -1;  /* "foo"bar: Redis calls this unbalanced too */
+                return -1; /* "foo"bar: Redis calls this unbalanced too */
             at++;
             break;
         } else {
@@ -529,7 +542,7 @@ static long inline_token(const uint8_t *line, size_t len, size_t *i, uint8_t *to
 static frame *split_inline(const uint8_t *line, size_t len)
 {
     frame *array = frame_new_array();
-    uint8_t *token = util_malloc(len);  /* an argument is never longer than its line */
+    uint8_t *token = util_malloc(len); /* an argument is never longer than its line */
     size_t i = 0;
     for (;;) {
         while (i < len && is_blank(line[i]))
@@ -572,8 +585,8 @@ static int parse_inline(scanner *sc, frame **out, size_t *consumed)
     return FRAME_OK;
 }
 
-int frame_parse_request(const uint8_t *data, size_t len, const frame_limits *limits,
-                        frame **out, size_t *consumed, frame_error *error)
+int frame_parse_request(const uint8_t *data, size_t len, const frame_limits *limits, frame **out,
+                        size_t *consumed, frame_error *error)
 {
     scanner sc;
     frame_error local;
@@ -658,13 +671,20 @@ frame_kind frame_get_kind(const frame *f)
 const char *frame_kind_name(frame_kind kind)
 {
     switch (kind) {
-    case FRAME_SIMPLE: return "simple string";
-    case FRAME_ERROR: return "error";
-    case FRAME_INTEGER: return "integer";
-    case FRAME_BULK: return "bulk string";
-    case FRAME_NULL: return "null bulk string";
-    case FRAME_ARRAY: return "array";
-    case FRAME_NULL_ARRAY: return "null array";
+    case FRAME_SIMPLE:
+        return "simple string";
+    case FRAME_ERROR:
+        return "error";
+    case FRAME_INTEGER:
+        return "integer";
+    case FRAME_BULK:
+        return "bulk string";
+    case FRAME_NULL:
+        return "null bulk string";
+    case FRAME_ARRAY:
+        return "array";
+    case FRAME_NULL_ARRAY:
+        return "null array";
     }
     return "unknown frame kind";
 }

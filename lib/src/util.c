@@ -53,7 +53,7 @@ bool util_parse_int64(const uint8_t *text, size_t len, int64_t *value)
     size_t i = is_negative ? 1 : 0;
     if (i == len || len > 20)
         return false;
-    if (text[i] == '0')  /* "0" only: leading zeros and "-0" are not numbers to Redis */
+    if (text[i] == '0') /* "0" only: leading zeros and "-0" are not numbers to Redis */
         return len == 1 ? (*value = 0, true) : false;
 
     uint64_t limit = is_negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -107,7 +107,7 @@ void util_escape(const uint8_t *bytes, size_t len, size_t max_input, char *out, 
         else
             snprintf(piece, sizeof piece, "%c", c);
         size_t n = strlen(piece);
-        if (used + n + 4 > cap)  /* keep room for "..." and the NUL */
+        if (used + n + 4 > cap) /* keep room for "..." and the NUL */
             break;
         memcpy(out + used, piece, n + 1);
         used += n;

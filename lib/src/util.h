@@ -23,8 +23,11 @@
 
 /* Always-on assertion for invariants. Bad input from the network must return an
  * error code instead: an assert is for bugs in the calling code. */
-#define LIB_ASSERT(cond) \
-    do { if (!(cond)) util_assert_failed(#cond, __FILE__, __LINE__, __func__); } while (0)
+#define LIB_ASSERT(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            util_assert_failed(#cond, __FILE__, __LINE__, __func__);                               \
+    } while (0)
 
 _Noreturn void util_assert_failed(const char *cond, const char *file, int line, const char *func);
 

@@ -30,11 +30,15 @@
 #include "frame.h"
 
 static const frame_limits frame_check_tight_limits = {
-    .max_bulk_len = 16, .max_array_len = 4, .max_depth = 3, .max_line_len = 16,
+    .max_bulk_len = 16,
+    .max_array_len = 4,
+    .max_depth = 3,
+    .max_line_len = 16,
 };
 
-static int frame_check_parse(const uint8_t *data, size_t len, bool is_request, const frame_limits *limits,
-                             frame **out, size_t *used, frame_error *error)
+static int frame_check_parse(const uint8_t *data, size_t len, bool is_request,
+                             const frame_limits *limits, frame **out, size_t *used,
+                             frame_error *error)
 {
     uint8_t *exact = malloc(len ? len : 1);
     if (len > 0)
@@ -52,7 +56,8 @@ static const char *frame_check_frame(const uint8_t *data, size_t used, frame *f,
     frame *again = NULL;
     size_t again_used = 0;
     frame_error error;
-    if (frame_check_parse(data, used - 1, is_request, limits, &again, &again_used, &error) != FRAME_NEED_MORE) {
+    if (frame_check_parse(data, used - 1, is_request, limits, &again, &again_used, &error) !=
+        FRAME_NEED_MORE) {
         frame_free(again);
         return "a frame's bytes minus the last one were not need-more";
     }
@@ -62,7 +67,8 @@ static const char *frame_check_frame(const uint8_t *data, size_t used, frame *f,
      * argument may be longer than a tight max_bulk_len. */
     buf *wire = buf_new();
     frame_serialize(f, wire);
-    int rc = frame_check_parse(buf_data(wire), buf_len(wire), is_request, NULL, &again, &again_used, &error);
+    int rc = frame_check_parse(buf_data(wire), buf_len(wire), is_request, NULL, &again, &again_used,
+                               &error);
     bool is_same = rc == FRAME_OK && again_used == buf_len(wire) && frame_equals(f, again);
     buf_free(wire);
     frame_free(again);
@@ -100,7 +106,8 @@ static const char *frame_check_stream(const uint8_t *data, size_t size, bool is_
         if (rc == FRAME_EPROTO || rc == FRAME_ETOOBIG)
             return f == NULL && error.message[0] != '\0' && error.offset <= left
                        ? NULL
-                       : "an error without a message, with a frame, or with an offset past the input";
+                       : "an error without a message, with a frame, or with an offset past the "
+                         "input";
         if (rc != FRAME_OK)
             return "a result that is not OK, NEED_MORE, EPROTO or ETOOBIG";
         if (f == NULL || used == 0 || used > left) {
@@ -120,7 +127,8 @@ static const char *frame_check_input(const uint8_t *data, size_t size)
 {
     const char *broken = NULL;
     for (int mode = 0; mode < 4 && broken == NULL; mode++)
-        broken = frame_check_stream(data, size, mode % 2 == 1, mode < 2 ? NULL : &frame_check_tight_limits);
+        broken = frame_check_stream(data, size, mode % 2 == 1,
+                                    mode < 2 ? NULL : &frame_check_tight_limits);
     return broken;
 }
 

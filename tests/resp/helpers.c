@@ -16,7 +16,7 @@ unsigned resp_seed(void)
         const char *env = getenv("RESP_SEED");
         seed = env != NULL ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
         if (seed == 0)
-            seed = 1;  /* xorshift never leaves zero */
+            seed = 1; /* xorshift never leaves zero */
     }
     return seed;
 }
@@ -33,9 +33,12 @@ unsigned resp_random(unsigned *state)
 const char *split_name(split_mode mode)
 {
     switch (mode) {
-    case SPLIT_WHOLE: return "whole";
-    case SPLIT_BYTE_BY_BYTE: return "one byte at a time";
-    case SPLIT_RANDOM: return "random splits";
+    case SPLIT_WHOLE:
+        return "whole";
+    case SPLIT_BYTE_BY_BYTE:
+        return "one byte at a time";
+    case SPLIT_RANDOM:
+        return "random splits";
     }
     return "?";
 }

@@ -24,10 +24,10 @@ static const sl_suite suites[] = {
 
 int main(int argc, char **argv)
 {
-    bool is_listing = argc > 1 && strcmp(argv[1], "--list") == 0;  /* the grader parses --list */
+    bool is_listing = argc > 1 && strcmp(argv[1], "--list") == 0; /* the grader parses --list */
     if (!is_listing)
-        printf("resp: random splits and frames use seed %u (RESP_SEED=%u replays them)\n", resp_seed(),
-           resp_seed());
-    fflush(stdout);  /* before CUnit's output, and before any fork */
+        printf("resp: random splits and frames use seed %u (RESP_SEED=%u replays them)\n",
+               resp_seed(), resp_seed());
+    fflush(stdout); /* before CUnit's output, and before any fork */
     return sl_main(argc, argv, suites);
 }

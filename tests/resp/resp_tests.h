@@ -35,10 +35,10 @@ const char *split_name(split_mode mode);
 
 /* What feeding an input produced. */
 typedef struct feed_result {
-    frame *frames;      /* an array frame holding every frame parsed, in order */
-    int status;         /* FRAME_NEED_MORE when the input ran out, or the error code */
-    size_t leftover;    /* bytes the parser had not consumed at the end */
-    frame_error error;  /* the error's words when status < 0 */
+    frame *frames;     /* an array frame holding every frame parsed, in order */
+    int status;        /* FRAME_NEED_MORE when the input ran out, or the error code */
+    size_t leftover;   /* bytes the parser had not consumed at the end */
+    frame_error error; /* the error's words when status < 0 */
 } feed_result;
 
 /* Feeds input[0..len) to frame_parse (or frame_parse_request when is_request) in

@@ -11,7 +11,7 @@ static void test_bytes_copy_holds_a_private_copy(void)
 {
     char text[] = "hello";
     bytes *b = bytes_copy(text, 5);
-    text[0] = 'J';  /* the caller's memory changes; the copy must not */
+    text[0] = 'J'; /* the caller's memory changes; the copy must not */
     SL_CHECK(bytes_len(b) == 5, "expected length 5, got %zu", bytes_len(b));
     SL_CHECK(memcmp(bytes_data(b), "hello", 5) == 0, "expected the copy to still read hello");
     SL_CHECK(bytes_data(b)[5] == '\0', "expected a NUL after a root's bytes");
@@ -23,7 +23,7 @@ static void test_bytes_copy_holds_a_private_copy(void)
     SL_CHECK(bytes_len(empty) == 0, "expected an empty bytes, got length %zu", bytes_len(empty));
     SL_CHECK(bytes_equals_str(empty, ""), "expected the empty bytes to equal \"\"");
     bytes_release(empty);
-    bytes_release(NULL);  /* like free(NULL): nothing */
+    bytes_release(NULL); /* like free(NULL): nothing */
 }
 
 static void test_bytes_clone_counts_and_last_release_frees(void)
@@ -36,7 +36,7 @@ static void test_bytes_clone_counts_and_last_release_frees(void)
     SL_CHECK(bytes_refcount(again) == 1, "expected count 1 after one release, got %zu",
              bytes_refcount(again));
     SL_CHECK(bytes_equals_str(again, "shared"), "expected the survivor to still read 'shared'");
-    bytes_release(again);  /* AddressSanitizer reports a leak if this did not free */
+    bytes_release(again); /* AddressSanitizer reports a leak if this did not free */
     SL_CHECK(bytes_clone(NULL) == NULL, "expected bytes_clone(NULL) to be NULL");
 }
 
@@ -44,13 +44,15 @@ static void test_bytes_slice_shares_memory_and_outlives_its_parent(void)
 {
     bytes *root = bytes_from_str("hello, world");
     bytes *world = bytes_slice(root, 7, 5);
-    SL_CHECK(bytes_data(world) == bytes_data(root) + 7, "expected the slice to point into the root");
+    SL_CHECK(bytes_data(world) == bytes_data(root) + 7,
+             "expected the slice to point into the root");
     SL_CHECK(bytes_equals_str(world, "world"), "expected the slice to read 'world'");
     SL_CHECK(bytes_refcount(root) == 2, "expected the slice to hold a count on the root, got %zu",
              bytes_refcount(root));
 
-    bytes *orl = bytes_slice(world, 1, 3);  /* a slice of a slice points at the root */
-    SL_CHECK(bytes_data(orl) == bytes_data(root) + 8, "expected a slice of a slice to share the root");
+    bytes *orl = bytes_slice(world, 1, 3); /* a slice of a slice points at the root */
+    SL_CHECK(bytes_data(orl) == bytes_data(root) + 8,
+             "expected a slice of a slice to share the root");
     SL_CHECK(bytes_refcount(root) == 3, "expected count 3, got %zu", bytes_refcount(root));
 
     bytes_release(root);
@@ -87,12 +89,12 @@ static void *clone_and_release(void *arg)
     for (int i = 0; i < CLONES_PER_THREAD; i++) {
         bytes *mine = bytes_clone(shared);
         bytes *part = bytes_slice(mine, 1, 2);
-        if (bytes_data(part)[0] != 'a')  /* read through the slice while others release */
+        if (bytes_data(part)[0] != 'a') /* read through the slice while others release */
             return (void *)1;
         bytes_release(part);
         bytes_release(mine);
     }
-    bytes_release(shared);  /* each thread was handed one reference */
+    bytes_release(shared); /* each thread was handed one reference */
     return NULL;
 }
 
@@ -109,8 +111,9 @@ static void test_bytes_count_is_safe_across_threads(void)
         failures += result != NULL;
     }
     SL_CHECK(failures == 0, "expected every thread to read 'a' through its slice");
-    SL_CHECK(bytes_refcount(b) == 1, "expected count 1 after %d threads cloned and released, got %zu",
-             CLONE_THREADS, bytes_refcount(b));
+    SL_CHECK(bytes_refcount(b) == 1,
+             "expected count 1 after %d threads cloned and released, got %zu", CLONE_THREADS,
+             bytes_refcount(b));
     bytes_release(b);
 }
 
@@ -148,7 +151,7 @@ static void test_buf_reserve_commit_grows_and_compacts(void)
             space[i] = (uint8_t)((total + i) % 251);
         buf_commit(b, n);
         total += n;
-        if (resp_random(&state) % 3 == 0) {  /* a parser consumed a frame's worth */
+        if (resp_random(&state) % 3 == 0) { /* a parser consumed a frame's worth */
             size_t consumed = buf_len(b) / 2;
             size_t first = total - buf_len(b);
             for (size_t i = 0; i < consumed; i++)

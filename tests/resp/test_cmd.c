@@ -53,14 +53,16 @@ static void test_cmd_parses_every_command(void)
         SL_CHECK(c.kind == CMD_PING && bytes_equals_str(c.ping.message, "hi"), "expected PING hi");
     cmd_clear(&c);
     if (parse_ok(words_request("ECHO", "x y", NULL), &c))
-        SL_CHECK(c.kind == CMD_ECHO && bytes_equals_str(c.echo.message, "x y"), "expected ECHO 'x y'");
+        SL_CHECK(c.kind == CMD_ECHO && bytes_equals_str(c.echo.message, "x y"),
+                 "expected ECHO 'x y'");
     cmd_clear(&c);
     if (parse_ok(words_request("GET", "k", NULL), &c))
         SL_CHECK(c.kind == CMD_GET && bytes_equals_str(c.get.key, "k"), "expected GET k");
     cmd_clear(&c);
     if (parse_ok(words_request("SET", "k", "v", NULL), &c))
-        SL_CHECK(c.kind == CMD_SET && bytes_equals_str(c.set.key, "k") && bytes_equals_str(c.set.value, "v") &&
-                     c.set.expire_ms == 0 && c.set.condition == CMD_SET_ALWAYS,
+        SL_CHECK(c.kind == CMD_SET && bytes_equals_str(c.set.key, "k") &&
+                     bytes_equals_str(c.set.value, "v") && c.set.expire_ms == 0 &&
+                     c.set.condition == CMD_SET_ALWAYS,
                  "expected SET k v with no options");
     cmd_clear(&c);
     if (parse_ok(words_request("DEL", "a", "b", "c", NULL), &c))
@@ -81,10 +83,12 @@ static void test_cmd_parses_every_command(void)
                  "expected SUBSCRIBE a b");
     cmd_clear(&c);
     if (parse_ok(words_request("UNSUBSCRIBE", NULL), &c))
-        SL_CHECK(c.kind == CMD_UNSUBSCRIBE && c.unsubscribe.nchannels == 0, "expected UNSUBSCRIBE from all");
+        SL_CHECK(c.kind == CMD_UNSUBSCRIBE && c.unsubscribe.nchannels == 0,
+                 "expected UNSUBSCRIBE from all");
     cmd_clear(&c);
     if (parse_ok(words_request("CONFIG", "GET", "save", "appendonly", NULL), &c))
-        SL_CHECK(c.kind == CMD_CONFIG_GET && c.config_get.nparameters == 2, "expected CONFIG GET of 2");
+        SL_CHECK(c.kind == CMD_CONFIG_GET && c.config_get.nparameters == 2,
+                 "expected CONFIG GET of 2");
     cmd_clear(&c);
     if (parse_ok(words_request("COMMAND", "DOCS", NULL), &c))
         SL_CHECK(c.kind == CMD_COMMAND, "expected COMMAND");
@@ -96,7 +100,8 @@ static void test_cmd_names_and_options_ignore_case(void)
 {
     cmd c;
     if (parse_ok(words_request("gEt", "K", NULL), &c))
-        SL_CHECK(c.kind == CMD_GET && bytes_equals_str(c.get.key, "K"), "expected gEt to be GET, key kept as sent");
+        SL_CHECK(c.kind == CMD_GET && bytes_equals_str(c.get.key, "K"),
+                 "expected gEt to be GET, key kept as sent");
     cmd_clear(&c);
     if (parse_ok(words_request("set", "k", "v", "ex", "10", "nX", NULL), &c))
         SL_CHECK(c.set.expire_ms == 10000 && c.set.condition == CMD_SET_IF_ABSENT,
@@ -105,7 +110,8 @@ static void test_cmd_names_and_options_ignore_case(void)
     cmd_clear(&c);
     if (parse_ok(words_request("SET", "k", "v", "XX", "Px", "1500", NULL), &c))
         SL_CHECK(c.set.expire_ms == 1500 && c.set.condition == CMD_SET_IF_PRESENT,
-                 "expected XX Px 1500, got %lld ms, condition %d", (long long)c.set.expire_ms, c.set.condition);
+                 "expected XX Px 1500, got %lld ms, condition %d", (long long)c.set.expire_ms,
+                 c.set.condition);
     cmd_clear(&c);
     if (parse_ok(words_request("SET", "k", "v", "EX", "1", "EX", "2", "NX", "NX", NULL), &c))
         SL_CHECK(c.set.expire_ms == 2000, "expected the last EX to win, as in Redis");
@@ -152,22 +158,31 @@ static void test_cmd_empty_requests(void)
 static void test_cmd_wrong_arity_texts(void)
 {
     expect_error(words_request("GET", NULL), "ERR wrong number of arguments for 'get' command");
-    expect_error(words_request("get", "a", "b", NULL), "ERR wrong number of arguments for 'get' command");
-    expect_error(words_request("SET", "a", NULL), "ERR wrong number of arguments for 'set' command");
-    expect_error(words_request("PING", "a", "b", NULL), "ERR wrong number of arguments for 'ping' command");
+    expect_error(words_request("get", "a", "b", NULL),
+                 "ERR wrong number of arguments for 'get' command");
+    expect_error(words_request("SET", "a", NULL),
+                 "ERR wrong number of arguments for 'set' command");
+    expect_error(words_request("PING", "a", "b", NULL),
+                 "ERR wrong number of arguments for 'ping' command");
     expect_error(words_request("ECHO", NULL), "ERR wrong number of arguments for 'echo' command");
     expect_error(words_request("DEL", NULL), "ERR wrong number of arguments for 'del' command");
     expect_error(words_request("INCR", NULL), "ERR wrong number of arguments for 'incr' command");
-    expect_error(words_request("PUBLISH", "ch", NULL), "ERR wrong number of arguments for 'publish' command");
-    expect_error(words_request("SUBSCRIBE", NULL), "ERR wrong number of arguments for 'subscribe' command");
-    expect_error(words_request("CONFIG", NULL), "ERR wrong number of arguments for 'config' command");
-    expect_error(words_request("CONFIG", "GET", NULL), "ERR wrong number of arguments for 'config|get' command");
-    expect_error(words_request("CONFIG", "SET", "a", "b", NULL), "ERR unknown subcommand 'SET'. Try CONFIG HELP.");
+    expect_error(words_request("PUBLISH", "ch", NULL),
+                 "ERR wrong number of arguments for 'publish' command");
+    expect_error(words_request("SUBSCRIBE", NULL),
+                 "ERR wrong number of arguments for 'subscribe' command");
+    expect_error(words_request("CONFIG", NULL),
+                 "ERR wrong number of arguments for 'config' command");
+    expect_error(words_request("CONFIG", "GET", NULL),
+                 "ERR wrong number of arguments for 'config|get' command");
+    expect_error(words_request("CONFIG", "SET", "a", "b", NULL),
+                 "ERR unknown subcommand 'SET'. Try CONFIG HELP.");
 }
 
 static void test_cmd_unknown_command_texts(void)
 {
-    expect_error(words_request("FOO", NULL), "ERR unknown command 'FOO', with args beginning with: ");
+    expect_error(words_request("FOO", NULL),
+                 "ERR unknown command 'FOO', with args beginning with: ");
     expect_error(words_request("fOo", "a", "b c", NULL),
                  "ERR unknown command 'fOo', with args beginning with: 'a' 'b c' ");
     /* Newlines in echoed text become spaces: the reply stays one line. */
@@ -179,7 +194,8 @@ static void test_cmd_unknown_command_texts(void)
     memset(long_arg, 'a', 200);
     long_arg[200] = '\0';
     char expected[400];
-    snprintf(expected, sizeof expected, "ERR unknown command 'FOO', with args beginning with: '%.128s' ", long_arg);
+    snprintf(expected, sizeof expected,
+             "ERR unknown command 'FOO', with args beginning with: '%.128s' ", long_arg);
     expect_error(words_request("FOO", long_arg, "more", NULL), expected);
     snprintf(expected, sizeof expected,
              "ERR unknown command 'FOO', with args beginning with: 'b' '%.124s' ", long_arg);
@@ -192,12 +208,17 @@ static void test_cmd_set_option_errors(void)
     expect_error(words_request("SET", "k", "v", "EX", "10", "PX", "10", NULL), "ERR syntax error");
     expect_error(words_request("SET", "k", "v", "EX", NULL), "ERR syntax error");
     expect_error(words_request("SET", "k", "v", "FOO", NULL), "ERR syntax error");
-    expect_error(words_request("SET", "k", "v", "KEEPTTL", NULL), "ERR syntax error");  /* not supported */
-    expect_error(words_request("SET", "k", "v", "EX", "abc", NULL), "ERR value is not an integer or out of range");
+    expect_error(words_request("SET", "k", "v", "KEEPTTL", NULL),
+                 "ERR syntax error"); /* not supported */
+    expect_error(words_request("SET", "k", "v", "EX", "abc", NULL),
+                 "ERR value is not an integer or out of range");
     expect_error(words_request("SET", "k", "v", "EX", "abc", "NX", "XX", NULL), "ERR syntax error");
-    expect_error(words_request("SET", "k", "v", "EX", "1.5", NULL), "ERR value is not an integer or out of range");
-    expect_error(words_request("SET", "k", "v", "EX", "0", NULL), "ERR invalid expire time in 'set' command");
-    expect_error(words_request("SET", "k", "v", "PX", "-5", NULL), "ERR invalid expire time in 'set' command");
+    expect_error(words_request("SET", "k", "v", "EX", "1.5", NULL),
+                 "ERR value is not an integer or out of range");
+    expect_error(words_request("SET", "k", "v", "EX", "0", NULL),
+                 "ERR invalid expire time in 'set' command");
+    expect_error(words_request("SET", "k", "v", "PX", "-5", NULL),
+                 "ERR invalid expire time in 'set' command");
     expect_error(words_request("SET", "k", "v", "EX", "9223372036854775807", NULL),
                  "ERR invalid expire time in 'set' command");
     expect_error(words_request("SET", "k", "v", "PX", "9223372036854775807", NULL),
@@ -213,36 +234,52 @@ static void test_cmd_integer_rules_and_execution_errors(void)
         bool is_valid;
         int64_t value;
     } cases[] = {
-        {"0", true, 0}, {"-1", true, -1}, {"42", true, 42},
-        {"9223372036854775807", true, INT64_MAX}, {"-9223372036854775808", true, INT64_MIN},
-        {"9223372036854775808", false, 0}, {"", false, 0}, {"-", false, 0}, {"+1", false, 0},
-        {" 1", false, 0}, {"1 ", false, 0}, {"01", false, 0}, {"-0", false, 0}, {"1e3", false, 0},
+        {"0", true, 0},
+        {"-1", true, -1},
+        {"42", true, 42},
+        {"9223372036854775807", true, INT64_MAX},
+        {"-9223372036854775808", true, INT64_MIN},
+        {"9223372036854775808", false, 0},
+        {"", false, 0},
+        {"-", false, 0},
+        {"+1", false, 0},
+        {" 1", false, 0},
+        {"1 ", false, 0},
+        {"01", false, 0},
+        {"-0", false, 0},
+        {"1e3", false, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bytes *text = bytes_from_str(cases[i].text);
         int64_t value = 12345;
         int rc = cmd_parse_integer(text, &value);
         if (cases[i].is_valid)
-            SL_CHECK(rc == 0 && value == cases[i].value, "expected '%s' to be %lld, got rc %d value %lld",
-                     cases[i].text, (long long)cases[i].value, rc, (long long)value);
+            SL_CHECK(rc == 0 && value == cases[i].value,
+                     "expected '%s' to be %lld, got rc %d value %lld", cases[i].text,
+                     (long long)cases[i].value, rc, (long long)value);
         else
-            SL_CHECK(rc == -EINVAL && value == 12345, "expected '%s' to be rejected untouched", cases[i].text);
+            SL_CHECK(rc == -EINVAL && value == 12345, "expected '%s' to be rejected untouched",
+                     cases[i].text);
         bytes_release(text);
     }
 
     frame *e = cmd_error_not_integer();
-    SL_CHECK(bytes_equals_str(frame_get_bytes(e), "ERR value is not an integer or out of range"), "not-integer text");
+    SL_CHECK(bytes_equals_str(frame_get_bytes(e), "ERR value is not an integer or out of range"),
+             "not-integer text");
     frame_free(e);
     e = cmd_error_overflow();
-    SL_CHECK(bytes_equals_str(frame_get_bytes(e), "ERR increment or decrement would overflow"), "overflow text");
+    SL_CHECK(bytes_equals_str(frame_get_bytes(e), "ERR increment or decrement would overflow"),
+             "overflow text");
     frame_free(e);
     e = cmd_error_subscribe_context(CMD_GET);
-    SL_CHECK(bytes_equals_str(frame_get_bytes(e),
-                              "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
-                              "RESET are allowed in this context"),
+    SL_CHECK(bytes_equals_str(
+                 frame_get_bytes(e),
+                 "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                 "RESET are allowed in this context"),
              "subscribe-context text: %s", (const char *)bytes_data(frame_get_bytes(e)));
     frame_free(e);
-    SL_CHECK(strcmp(cmd_name(CMD_CONFIG_GET), "config|get") == 0 && strcmp(cmd_name(CMD_SET), "set") == 0,
+    SL_CHECK(strcmp(cmd_name(CMD_CONFIG_GET), "config|get") == 0 &&
+                 strcmp(cmd_name(CMD_SET), "set") == 0,
              "expected Redis's command names");
 }
 

@@ -38,9 +38,10 @@ static uint8_t *read_whole_file(const char *path, size_t *size)
 static void test_corpus_replays_without_crash(void)
 {
     DIR *dir = opendir(CORPUS_DIR);
-    SL_CHECK_FATAL(dir != NULL,
-                   "cannot open %s: the suite must run from the repository's root (as make check does)",
-                   CORPUS_DIR);
+    SL_CHECK_FATAL(
+        dir != NULL,
+        "cannot open %s: the suite must run from the repository's root (as make check does)",
+        CORPUS_DIR);
     size_t files = 0;
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
@@ -60,7 +61,8 @@ static void test_corpus_replays_without_crash(void)
         files++;
     }
     closedir(dir);
-    SL_CHECK(files >= 10, "expected the seed corpus in %s (at least 10 files), found %zu", CORPUS_DIR, files);
+    SL_CHECK(files >= 10, "expected the seed corpus in %s (at least 10 files), found %zu",
+             CORPUS_DIR, files);
 }
 
 const sl_test corpus_tests[] = {

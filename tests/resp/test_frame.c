@@ -12,7 +12,10 @@
 #include "resp_tests.h"
 
 /* A literal with its exact length, embedded NULs included. */
-#define WIRE(text) {text, sizeof(text) - 1}
+#define WIRE(text)                                                                                 \
+    {                                                                                              \
+        text, sizeof(text) - 1                                                                     \
+    }
 
 typedef struct wire {
     const char *raw;
@@ -31,8 +34,8 @@ static const wire valid_frames[] = {
     WIRE("$5\r\nhello\r\n"),
     WIRE("$0\r\n\r\n"),
     WIRE("$-1\r\n"),
-    WIRE("$4\r\na\r\nb\r\n"),        /* CRLF inside a bulk string is just data */
-    WIRE("$3\r\n\0\x01\xff\r\n"),    /* so are NUL and any byte */
+    WIRE("$4\r\na\r\nb\r\n"),     /* CRLF inside a bulk string is just data */
+    WIRE("$3\r\n\0\x01\xff\r\n"), /* so are NUL and any byte */
     WIRE("*0\r\n"),
     WIRE("*-1\r\n"),
     WIRE("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"),
@@ -58,15 +61,16 @@ static void test_frame_parse_each_kind(void)
         wire in;
         frame_kind kind;
     } cases[] = {
-        {WIRE("+OK\r\n"), FRAME_SIMPLE},   {WIRE("-ERR x\r\n"), FRAME_ERROR},
-        {WIRE(":-7\r\n"), FRAME_INTEGER},  {WIRE("$2\r\nhi\r\n"), FRAME_BULK},
-        {WIRE("$-1\r\n"), FRAME_NULL},     {WIRE("*1\r\n:1\r\n"), FRAME_ARRAY},
+        {WIRE("+OK\r\n"), FRAME_SIMPLE},     {WIRE("-ERR x\r\n"), FRAME_ERROR},
+        {WIRE(":-7\r\n"), FRAME_INTEGER},    {WIRE("$2\r\nhi\r\n"), FRAME_BULK},
+        {WIRE("$-1\r\n"), FRAME_NULL},       {WIRE("*1\r\n:1\r\n"), FRAME_ARRAY},
         {WIRE("*-1\r\n"), FRAME_NULL_ARRAY},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         frame *f = NULL;
         size_t used = 0;
-        int rc = frame_parse((const uint8_t *)cases[i].in.raw, cases[i].in.len, NULL, &f, &used, NULL);
+        int rc =
+            frame_parse((const uint8_t *)cases[i].in.raw, cases[i].in.len, NULL, &f, &used, NULL);
         SL_CHECK_FATAL(rc == FRAME_OK && f != NULL, "%s: expected a frame, got status %d",
                        words(cases[i].in.raw, cases[i].in.len), rc);
         SL_CHECK(frame_get_kind(f) == cases[i].kind, "%s: expected a %s, got a %s",
@@ -101,13 +105,16 @@ static void test_frame_parse_valid_in_every_split(void)
                 feed_parser(valid_frames[i].raw, valid_frames[i].len, mode, seed, false, NULL, &r);
                 bool is_one = frame_array_len(r.frames) == 1 && r.leftover == 0 &&
                               r.status == FRAME_NEED_MORE;
-                SL_CHECK(is_one, "%s fed %s (seed %u): expected one frame, got %zu, status %d (%s), %zu left",
-                         words(valid_frames[i].raw, valid_frames[i].len), split_name(mode), seed,
-                         frame_array_len(r.frames), r.status, r.error.message, r.leftover);
+                SL_CHECK(
+                    is_one,
+                    "%s fed %s (seed %u): expected one frame, got %zu, status %d (%s), %zu left",
+                    words(valid_frames[i].raw, valid_frames[i].len), split_name(mode), seed,
+                    frame_array_len(r.frames), r.status, r.error.message, r.leftover);
                 if (is_one) {
                     size_t len;
                     char *back = wire_of(frame_array_get(r.frames, 0), &len);
-                    SL_CHECK(len == valid_frames[i].len && memcmp(back, valid_frames[i].raw, len) == 0,
+                    SL_CHECK(len == valid_frames[i].len &&
+                                 memcmp(back, valid_frames[i].raw, len) == 0,
                              "expected %s to serialize back to itself, got %s",
                              words(valid_frames[i].raw, valid_frames[i].len), words(back, len));
                     free(back);
@@ -123,7 +130,7 @@ static void test_frame_every_prefix_needs_more(void)
 {
     for (size_t i = 0; i < NVALID; i++) {
         for (size_t n = 0; n < valid_frames[i].len; n++) {
-            uint8_t *exact = malloc(n ? n : 1);  /* exact size: ASan sees any overread */
+            uint8_t *exact = malloc(n ? n : 1); /* exact size: ASan sees any overread */
             memcpy(exact, valid_frames[i].raw, n);
             frame *f = (frame *)1;
             size_t used = 99;
@@ -176,7 +183,8 @@ static void test_frame_parse_leaves_the_rest_for_the_next_call(void)
     SL_CHECK(used == 8, "expected 8 bytes for +first, got %zu", used);
     frame_free(f);
     offset += used;
-    SL_CHECK_FATAL(frame_parse((const uint8_t *)in + offset, len - offset, NULL, &f, &used, NULL) == FRAME_OK,
+    SL_CHECK_FATAL(frame_parse((const uint8_t *)in + offset, len - offset, NULL, &f, &used, NULL) ==
+                       FRAME_OK,
                    "expected the second frame");
     SL_CHECK(frame_get_integer(f) == 2 && used == 4, "expected :2 in 4 bytes");
     frame_free(f);
@@ -191,7 +199,7 @@ typedef struct bad_case {
     wire in;
     int code;
     size_t offset;
-    const char *message;  /* the start of the expected message */
+    const char *message; /* the start of the expected message */
 } bad_case;
 
 static const bad_case malformed[] = {
@@ -209,9 +217,12 @@ static const bad_case malformed[] = {
     {WIRE(":-0\r\n"), FRAME_EPROTO, 1, "invalid integer '-0'"},
     {WIRE(":9223372036854775808\r\n"), FRAME_EPROTO, 1, "invalid integer '9223372036854775808'"},
     {WIRE(":-9223372036854775809\r\n"), FRAME_EPROTO, 1, "invalid integer"},
-    {WIRE("$3\r\nabcd\r\n"), FRAME_EPROTO, 7, "bulk string of declared length 3 is not followed by CRLF"},
-    {WIRE("$3\r\nab\r\n\r\n"), FRAME_EPROTO, 7, "bulk string of declared length 3 is not followed by CRLF"},
-    {WIRE("$3\r\nabc\rX"), FRAME_EPROTO, 8, "bulk string of declared length 3 is not followed by CRLF"},
+    {WIRE("$3\r\nabcd\r\n"), FRAME_EPROTO, 7,
+     "bulk string of declared length 3 is not followed by CRLF"},
+    {WIRE("$3\r\nab\r\n\r\n"), FRAME_EPROTO, 7,
+     "bulk string of declared length 3 is not followed by CRLF"},
+    {WIRE("$3\r\nabc\rX"), FRAME_EPROTO, 8,
+     "bulk string of declared length 3 is not followed by CRLF"},
     {WIRE("+OK\n"), FRAME_EPROTO, 3, "expected CRLF after simple string, got LF without CR"},
     {WIRE("+OK\rX"), FRAME_EPROTO, 4, "expected CRLF after simple string, got CR followed by 'X'"},
     {WIRE("-E\r\r\n"), FRAME_EPROTO, 3, "expected CRLF after error, got CR followed by \\r"},
@@ -219,7 +230,8 @@ static const bad_case malformed[] = {
     {WIRE("*2\r\n:1\r\n?\r\n"), FRAME_EPROTO, 8, "invalid frame type byte '?'"},
     {WIRE("*1\r\n*1\r\n$-3\r\n"), FRAME_EPROTO, 8, "invalid bulk length '-3'"},
     {WIRE("$123456789012345678901\r\n"), FRAME_ETOOBIG, 1, "bulk length longer than 20 bytes"},
-    {WIRE("*99999999999999999999\r\n"), FRAME_EPROTO, 1, "invalid multibulk length '99999999999999999999'"},
+    {WIRE("*99999999999999999999\r\n"), FRAME_EPROTO, 1,
+     "invalid multibulk length '99999999999999999999'"},
 };
 
 static void check_bad(const bad_case *c, const frame_limits *limits, bool is_request)
@@ -230,7 +242,8 @@ static void check_bad(const bad_case *c, const frame_limits *limits, bool is_req
         bool is_match = r.status == c->code && r.error.offset == c->offset &&
                         strncmp(r.error.message, c->message, strlen(c->message)) == 0;
         SL_CHECK(is_match,
-                 "%s fed %s (seed %u): expected status %d \"%s...\" at byte %zu; got status %d \"%s\" at byte %zu",
+                 "%s fed %s (seed %u): expected status %d \"%s...\" at byte %zu; got status %d "
+                 "\"%s\" at byte %zu",
                  words(c->in.raw, c->in.len), split_name(mode), resp_seed(), c->code, c->message,
                  c->offset, r.status, r.status < 0 ? r.error.message : "", r.error.offset);
         SL_CHECK(frame_array_len(r.frames) == 0, "%s: expected no frame before the error, got %zu",
@@ -238,8 +251,8 @@ static void check_bad(const bad_case *c, const frame_limits *limits, bool is_req
         if (r.status < 0) {
             char where[32];
             snprintf(where, sizeof where, " at byte %zu", c->offset);
-            SL_CHECK(strstr(r.error.message, where) != NULL, "expected the message to say where: '%s'",
-                     r.error.message);
+            SL_CHECK(strstr(r.error.message, where) != NULL,
+                     "expected the message to say where: '%s'", r.error.message);
         }
         feed_result_clear(&r);
     }
@@ -262,7 +275,8 @@ static void test_frame_error_after_pipelined_frames(void)
         size_t left = mode == SPLIT_WHOLE ? 7 : r.leftover;
         SL_CHECK(frame_array_len(r.frames) == 2 && r.status == FRAME_EPROTO && r.leftover == left &&
                      left >= 1 && r.error.offset == 0,
-                 "fed %s: expected 2 frames then a protocol error at the '!'; got %zu frames, status %d, %zu left",
+                 "fed %s: expected 2 frames then a protocol error at the '!'; got %zu frames, "
+                 "status %d, %zu left",
                  split_name(mode), frame_array_len(r.frames), r.status, r.leftover);
         feed_result_clear(&r);
     }
@@ -271,21 +285,23 @@ static void test_frame_error_after_pipelined_frames(void)
 /* ------------------------------------------------------------ limits */
 
 static const frame_limits small_limits = {
-    .max_bulk_len = 10, .max_array_len = 3, .max_depth = 2, .max_line_len = 8,
+    .max_bulk_len = 10,
+    .max_array_len = 3,
+    .max_depth = 2,
+    .max_line_len = 8,
 };
 
 static void test_frame_limits_allow_exactly_the_limit(void)
 {
     static const wire at_limit[] = {
-        WIRE("$10\r\n0123456789\r\n"),
-        WIRE("*3\r\n:1\r\n:2\r\n:3\r\n"),
-        WIRE("*1\r\n*1\r\n:1\r\n"),
-        WIRE("+12345678\r\n"),
+        WIRE("$10\r\n0123456789\r\n"), WIRE("*3\r\n:1\r\n:2\r\n:3\r\n"),
+        WIRE("*1\r\n*1\r\n:1\r\n"),    WIRE("+12345678\r\n"),
         WIRE("-12345678\r\n"),
     };
     for (size_t i = 0; i < sizeof at_limit / sizeof at_limit[0]; i++) {
         feed_result r;
-        feed_parser(at_limit[i].raw, at_limit[i].len, SPLIT_BYTE_BY_BYTE, 0, false, &small_limits, &r);
+        feed_parser(at_limit[i].raw, at_limit[i].len, SPLIT_BYTE_BY_BYTE, 0, false, &small_limits,
+                    &r);
         SL_CHECK(frame_array_len(r.frames) == 1 && r.status == FRAME_NEED_MORE,
                  "%s at the limit: expected a frame, got status %d (%s)",
                  words(at_limit[i].raw, at_limit[i].len), r.status, r.error.message);
@@ -299,7 +315,8 @@ static void test_frame_limits_reject_one_more(void)
      * make us wait for (and buffer) 11 bytes when 10 is the limit. */
     static const bad_case over[] = {
         {WIRE("$11\r\n"), FRAME_ETOOBIG, 0, "invalid bulk length 11: over the limit of 10 bytes"},
-        {WIRE("*4\r\n"), FRAME_ETOOBIG, 0, "invalid multibulk length 4: over the limit of 3 elements"},
+        {WIRE("*4\r\n"), FRAME_ETOOBIG, 0,
+         "invalid multibulk length 4: over the limit of 3 elements"},
         {WIRE("*1\r\n*1\r\n*1\r\n"), FRAME_ETOOBIG, 8, "arrays nested deeper than 2 levels"},
         {WIRE("+123456789"), FRAME_ETOOBIG, 1, "simple string longer than 8 bytes"},
         {WIRE("+123456789\r\n"), FRAME_ETOOBIG, 1, "simple string longer than 8 bytes"},
@@ -376,8 +393,9 @@ static void test_frame_serialize_exact_bytes(void)
     CHECK_WIRE(nested, "*3\r\n$7\r\nmessage\r\n*1\r\n:1\r\n$-1\r\n");
 
     bytes *value = bytes_from_str("shared");
-    frame *reply = frame_new_bulk(bytes_clone(value));  /* the frame takes the clone */
-    SL_CHECK(frame_get_bytes(reply) == value, "expected the frame to hold the very bytes, not a copy");
+    frame *reply = frame_new_bulk(bytes_clone(value)); /* the frame takes the clone */
+    SL_CHECK(frame_get_bytes(reply) == value,
+             "expected the frame to hold the very bytes, not a copy");
     CHECK_WIRE(reply, "$6\r\nshared\r\n");
     SL_CHECK(bytes_refcount(value) == 1, "expected frame_free to release its reference");
     bytes_release(value);
@@ -398,7 +416,8 @@ static frame *random_frame(unsigned *state, int depth)
         text[len] = '\0';
         return pick == 0 ? frame_new_simple(text) : frame_new_error(text);
     case 2:
-        return frame_new_integer((int64_t)(((uint64_t)resp_random(state) << 32) | resp_random(state)));
+        return frame_new_integer(
+            (int64_t)(((uint64_t)resp_random(state) << 32) | resp_random(state)));
     case 3:
         for (size_t i = 0; i < len; i++)
             text[i] = (char)resp_random(state);
@@ -426,8 +445,10 @@ static void test_frame_serialize_parse_round_trip(void)
         feed_parser(wire_bytes, len, mode, state, false, NULL, &r);
         bool is_same = frame_array_len(r.frames) == 1 && r.leftover == 0 &&
                        frame_equals(frame_array_get(r.frames, 0), original);
-        SL_CHECK(is_same, "round trip %d (seed %u, fed %s): %s did not parse back to itself (status %d: %s)",
-                 i, resp_seed(), split_name(mode), words(wire_bytes, len), r.status, r.error.message);
+        SL_CHECK(is_same,
+                 "round trip %d (seed %u, fed %s): %s did not parse back to itself (status %d: %s)",
+                 i, resp_seed(), split_name(mode), words(wire_bytes, len), r.status,
+                 r.error.message);
         feed_result_clear(&r);
         free(wire_bytes);
         frame_free(original);

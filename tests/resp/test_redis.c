@@ -61,7 +61,8 @@ static int free_port(void)
 static bool accepts_connections(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool is_up = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
     if (fd >= 0)
@@ -95,10 +96,10 @@ static bool start_redis(redis *r)
     fflush(stdout);
     r->pid = fork();
     if (r->pid == 0) {
-        freopen("/dev/null", "w", stdout);  /* Redis's banner would drown the test output */
+        freopen("/dev/null", "w", stdout); /* Redis's banner would drown the test output */
         freopen("/dev/null", "w", stderr);
-        execlp("redis-server", "redis-server", "--port", port_text, "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--daemonize", "no", (char *)NULL);
+        execlp("redis-server", "redis-server", "--port", port_text, "--bind", "127.0.0.1", "--save",
+               "", "--appendonly", "no", "--daemonize", "no", (char *)NULL);
         _exit(127);
     }
     SL_CHECK_FATAL(r->pid > 0, "could not fork to start redis-server");
@@ -205,26 +206,59 @@ static void test_redis_command_errors_match(void)
 
     frame *requests[] = {
         /* wrong number of arguments */
-        W("GET"), W("get", "a", "b"), W("SET", "a"), W("PING", "a", "b"), W("ECHO"), W("DEL"),
-        W("INCR"), W("INCR", "a", "b"), W("PUBLISH", "ch"), W("SUBSCRIBE"), W("CONFIG"),
-        W("CONFIG", "GET"), W("CONFIG", "FOO"), W("config", "foo", "a", "b"),
+        W("GET"),
+        W("get", "a", "b"),
+        W("SET", "a"),
+        W("PING", "a", "b"),
+        W("ECHO"),
+        W("DEL"),
+        W("INCR"),
+        W("INCR", "a", "b"),
+        W("PUBLISH", "ch"),
+        W("SUBSCRIBE"),
+        W("CONFIG"),
+        W("CONFIG", "GET"),
+        W("CONFIG", "FOO"),
+        W("config", "foo", "a", "b"),
         /* unknown commands, their echoed arguments cut near 128 characters */
-        W("FOO"), W("fOo", "a", "b c"), W("x\r\ny", "1\n"), W("FOO", long_arg, "more"),
+        W("FOO"),
+        W("fOo", "a", "b c"),
+        W("x\r\ny", "1\n"),
+        W("FOO", long_arg, "more"),
         W("FOO", "b", long_arg, "c"),
         W("FOO", "0123456789", "0123456789", "0123456789", "0123456789", "0123456789", "0123456789",
           "0123456789", "0123456789", "0123456789", "0123456789", "0123456789", "0123456789"),
         /* SET's options and integers */
-        W("SET", "k", "v", "NX", "XX"), W("SET", "k", "v", "XX", "NX"), W("SET", "k", "v", "EX", "10", "PX", "10"),
-        W("SET", "k", "v", "EX"), W("SET", "k", "v", "FOO"), W("SET", "k", "v", "EX", "abc"),
-        W("SET", "k", "v", "EX", "abc", "NX", "XX"), W("SET", "k", "v", "EX", "1.5"), W("SET", "k", "v", "EX", "0"),
-        W("SET", "k", "v", "PX", "-5"), W("SET", "k", "v", "EX", "+5"), W("SET", "k", "v", "EX", "05"),
-        W("SET", "k", "v", "EX", "9223372036854775807"), W("SET", "k", "v", "PX", "9223372036854775807"),
+        W("SET", "k", "v", "NX", "XX"),
+        W("SET", "k", "v", "XX", "NX"),
+        W("SET", "k", "v", "EX", "10", "PX", "10"),
+        W("SET", "k", "v", "EX"),
+        W("SET", "k", "v", "FOO"),
+        W("SET", "k", "v", "EX", "abc"),
+        W("SET", "k", "v", "EX", "abc", "NX", "XX"),
+        W("SET", "k", "v", "EX", "1.5"),
+        W("SET", "k", "v", "EX", "0"),
+        W("SET", "k", "v", "PX", "-5"),
+        W("SET", "k", "v", "EX", "+5"),
+        W("SET", "k", "v", "EX", "05"),
+        W("SET", "k", "v", "EX", "9223372036854775807"),
+        W("SET", "k", "v", "PX", "9223372036854775807"),
         W("SET", "k", "v", "PX", "9223372036854775808"),
         /* accepted by both, whatever the case */
-        W("PING"), W("ping", "hi"), W("Echo", "x"), W("SET", "k", "v"), W("set", "k", "v", "ex", "10", "nX"),
-        W("SET", "k", "v", "xx", "Px", "1500"), W("SET", "k", "v", "EX", "1", "EX", "2", "NX", "NX"),
-        W("GET", "k"), W("DEL", "a", "b"), W("INCR", "counter"), W("PUBLISH", "ch", "m"),
-        W("CONFIG", "GET", "save"), W("COMMAND", "COUNT"), W("UNSUBSCRIBE"),
+        W("PING"),
+        W("ping", "hi"),
+        W("Echo", "x"),
+        W("SET", "k", "v"),
+        W("set", "k", "v", "ex", "10", "nX"),
+        W("SET", "k", "v", "xx", "Px", "1500"),
+        W("SET", "k", "v", "EX", "1", "EX", "2", "NX", "NX"),
+        W("GET", "k"),
+        W("DEL", "a", "b"),
+        W("INCR", "counter"),
+        W("PUBLISH", "ch", "m"),
+        W("CONFIG", "GET", "save"),
+        W("COMMAND", "COUNT"),
+        W("UNSUBSCRIBE"),
     };
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++)
         compare_command(c, requests[i]);
@@ -247,8 +281,9 @@ static void expect_reply(sl_conn *c, frame *request, frame *expected)
     sl_conn_send_raw(c, raw, len);
     free(raw);
     frame *theirs = read_reply(c);
-    SL_CHECK(theirs != NULL && frame_equals(theirs, expected), "sent:     %s\n    redis:    %s\n    ours:     %s",
-             wire_words(request), wire_words(theirs), wire_words(expected));
+    SL_CHECK(theirs != NULL && frame_equals(theirs, expected),
+             "sent:     %s\n    redis:    %s\n    ours:     %s", wire_words(request),
+             wire_words(theirs), wire_words(expected));
     frame_free(theirs);
     frame_free(expected);
     frame_free(request);
@@ -273,9 +308,12 @@ static void test_redis_execution_errors_match(void)
         frame *request = NULL, *error = NULL;
         size_t used;
         cmd parsed;
-        int rc = frame_parse_request((const uint8_t *)empties[i], strlen(empties[i]), NULL, &request, &used, NULL);
-        SL_CHECK(rc == FRAME_OK && cmd_parse(request, &parsed, &error) == 0 && parsed.kind == CMD_EMPTY,
-                 "expected %s to be an empty request (CMD_EMPTY)", words(empties[i], strlen(empties[i])));
+        int rc = frame_parse_request((const uint8_t *)empties[i], strlen(empties[i]), NULL,
+                                     &request, &used, NULL);
+        SL_CHECK(rc == FRAME_OK && cmd_parse(request, &parsed, &error) == 0 &&
+                     parsed.kind == CMD_EMPTY,
+                 "expected %s to be an empty request (CMD_EMPTY)",
+                 words(empties[i], strlen(empties[i])));
         frame_free(request);
     }
 
@@ -286,7 +324,7 @@ static void test_redis_execution_errors_match(void)
     sl_conn_send_raw(c, raw, len);
     free(raw);
     frame_free(subscribe);
-    frame_free(read_reply(c));  /* the subscribe confirmation */
+    frame_free(read_reply(c)); /* the subscribe confirmation */
     expect_reply(c, W("GET", "k"), cmd_error_subscribe_context(CMD_GET));
     expect_reply(c, W("set", "k", "v"), cmd_error_subscribe_context(CMD_SET));
     expect_reply(c, W("CONFIG", "GET", "x"), cmd_error_subscribe_context(CMD_CONFIG_GET));
@@ -303,8 +341,8 @@ static void test_redis_protocol_errors_and_inline_match(void)
     if (!start_redis(&r))
         return;
     static const char *const bad[] = {
-        "*1\r\n$-5\r\n", "*abc\r\n", "*1\r\n+x\r\n", "*1\r\n$abc\r\n", "ECHO \"abc\r\n", "ECHO \"abc\"def\r\n",
-        "ECHO 'abc\r\n",
+        "*1\r\n$-5\r\n",       "*abc\r\n",      "*1\r\n+x\r\n", "*1\r\n$abc\r\n", "ECHO \"abc\r\n",
+        "ECHO \"abc\"def\r\n", "ECHO 'abc\r\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sl_conn *c = sl_conn_open(r.port);
@@ -313,13 +351,15 @@ static void test_redis_protocol_errors_and_inline_match(void)
         frame *request = NULL;
         size_t used;
         frame_error error = {0};
-        int rc = frame_parse_request((const uint8_t *)bad[i], strlen(bad[i]), NULL, &request, &used, &error);
+        int rc = frame_parse_request((const uint8_t *)bad[i], strlen(bad[i]), NULL, &request, &used,
+                                     &error);
         const char *prefix = "ERR Protocol error: ";
         bool is_match = theirs != NULL && frame_get_kind(theirs) == FRAME_ERROR && rc < 0;
         if (is_match) {
             const char *text = (const char *)bytes_data(frame_get_bytes(theirs));
-            is_match = strncmp(text, prefix, strlen(prefix)) == 0 &&
-                       strncmp(error.message, text + strlen(prefix), strlen(text + strlen(prefix))) == 0;
+            is_match =
+                strncmp(text, prefix, strlen(prefix)) == 0 &&
+                strncmp(error.message, text + strlen(prefix), strlen(text + strlen(prefix))) == 0;
         }
         SL_CHECK(is_match, "sent:     %s\n    redis:    %s\n    ours:     status %d \"%s\"",
                  words(bad[i], strlen(bad[i])), wire_words(theirs), rc, error.message);
@@ -329,8 +369,8 @@ static void test_redis_protocol_errors_and_inline_match(void)
     }
 
     static const char *const lines[] = {
-        "ECHO a\"b c\"\r\n", "ECHO \"a\\tb\\x41\\\"\"\r\n", "ECHO 'it\\'s'\r\n", "ECHO \"\"\r\n",
-        "  ECHO \t spaced  \n", "ECHO \"\\xZZ\\q\"\r\n",
+        "ECHO a\"b c\"\r\n", "ECHO \"a\\tb\\x41\\\"\"\r\n", "ECHO 'it\\'s'\r\n",
+        "ECHO \"\"\r\n",     "  ECHO \t spaced  \n",        "ECHO \"\\xZZ\\q\"\r\n",
     };
     sl_conn *c = sl_conn_open(r.port);
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -339,13 +379,14 @@ static void test_redis_protocol_errors_and_inline_match(void)
         frame *request = NULL, *error = NULL;
         size_t used;
         cmd parsed = {.kind = CMD_EMPTY};
-        bool is_match = frame_parse_request((const uint8_t *)lines[i], strlen(lines[i]), NULL, &request, &used,
-                                            NULL) == FRAME_OK &&
-                        cmd_parse(request, &parsed, &error) == 0 && parsed.kind == CMD_ECHO && theirs != NULL &&
-                        frame_get_kind(theirs) == FRAME_BULK &&
+        bool is_match = frame_parse_request((const uint8_t *)lines[i], strlen(lines[i]), NULL,
+                                            &request, &used, NULL) == FRAME_OK &&
+                        cmd_parse(request, &parsed, &error) == 0 && parsed.kind == CMD_ECHO &&
+                        theirs != NULL && frame_get_kind(theirs) == FRAME_BULK &&
                         bytes_equals(parsed.echo.message, frame_get_bytes(theirs));
-        SL_CHECK(is_match, "inline %s\n    redis:    %s\n    ours:     %s", words(lines[i], strlen(lines[i])),
-                 wire_words(theirs), request ? wire_words(request) : "(no request)");
+        SL_CHECK(is_match, "inline %s\n    redis:    %s\n    ours:     %s",
+                 words(lines[i], strlen(lines[i])), wire_words(theirs),
+                 request ? wire_words(request) : "(no request)");
         cmd_clear(&parsed);
         frame_free(error);
         frame_free(request);

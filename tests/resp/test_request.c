@@ -31,8 +31,9 @@ static void check_requests(const char *input, size_t len, const char *expected_w
         SL_CHECK(r.status == FRAME_NEED_MORE && r.leftover == 0 &&
                      strcmp(got + header, expected_wire) == 0,
                  "%s fed %s (seed %u): expected %s, got %s (status %d %s, %zu left)",
-                 words(input, len), split_name(mode), resp_seed(), words(expected_wire, strlen(expected_wire)),
-                 words(got + header, got_len - header), r.status, r.error.message, r.leftover);
+                 words(input, len), split_name(mode), resp_seed(),
+                 words(expected_wire, strlen(expected_wire)), words(got + header, got_len - header),
+                 r.status, r.error.message, r.leftover);
         free(got);
         feed_result_clear(&r);
     }
@@ -54,19 +55,21 @@ static void test_request_inline_commands(void)
     CHECK_REQUESTS("PING\r\n", "*1\r\n$4\r\nPING\r\n");
     CHECK_REQUESTS("PING\n", "*1\r\n$4\r\nPING\r\n");
     CHECK_REQUESTS("  set \t a   b  \r\n", "*3\r\n$3\r\nset\r\n$1\r\na\r\n$1\r\nb\r\n");
-    CHECK_REQUESTS("SET k \"hello world\"\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$11\r\nhello world\r\n");
-    CHECK_REQUESTS("ECHO \"a\\tb\\x41\\\"\\\\\\n\"\r\n", "*2\r\n$4\r\nECHO\r\n$7\r\na\tbA\"\\\n\r\n");
+    CHECK_REQUESTS("SET k \"hello world\"\r\n",
+                   "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$11\r\nhello world\r\n");
+    CHECK_REQUESTS("ECHO \"a\\tb\\x41\\\"\\\\\\n\"\r\n",
+                   "*2\r\n$4\r\nECHO\r\n$7\r\na\tbA\"\\\n\r\n");
     CHECK_REQUESTS("ECHO 'it\\'s \"x\"'\r\n", "*2\r\n$4\r\nECHO\r\n$8\r\nit's \"x\"\r\n");
     CHECK_REQUESTS("ECHO a\"b c\"\r\n", "*2\r\n$4\r\nECHO\r\n$4\r\nab c\r\n");
     CHECK_REQUESTS("ECHO \"\"\r\n", "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n");
     CHECK_REQUESTS("ECHO \"\\xZZ\"\r\n", "*2\r\n$4\r\nECHO\r\n$3\r\nxZZ\r\n");
-    CHECK_REQUESTS("\r\n", "*0\r\n");  /* a blank line: an empty request */
+    CHECK_REQUESTS("\r\n", "*0\r\n"); /* a blank line: an empty request */
     CHECK_REQUESTS("PING\r\n*1\r\n$4\r\nPING\r\nECHO x\n",
                    "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n");
 }
 
-static void check_request_error(const char *input, size_t len, int code, size_t offset, const char *message,
-                                const frame_limits *limits)
+static void check_request_error(const char *input, size_t len, int code, size_t offset,
+                                const char *message, const frame_limits *limits)
 {
     for (int mode = 0; mode < SPLIT_MODES; mode++) {
         feed_result r;
@@ -79,24 +82,30 @@ static void check_request_error(const char *input, size_t len, int code, size_t 
         feed_result_clear(&r);
     }
 }
-#define CHECK_REQUEST_ERROR(input, code, offset, message, limits) \
+#define CHECK_REQUEST_ERROR(input, code, offset, message, limits)                                  \
     check_request_error(input, sizeof(input) - 1, code, offset, message, limits)
 
 static void test_request_errors(void)
 {
     /* A request array holds bulk strings only; Redis's words for it. */
-    CHECK_REQUEST_ERROR("*2\r\n$4\r\nECHO\r\n:1\r\n", FRAME_EPROTO, 14, "expected '$', got ':'", NULL);
+    CHECK_REQUEST_ERROR("*2\r\n$4\r\nECHO\r\n:1\r\n", FRAME_EPROTO, 14, "expected '$', got ':'",
+                        NULL);
     CHECK_REQUEST_ERROR("*1\r\n*1\r\n$1\r\na\r\n", FRAME_EPROTO, 4, "expected '$', got '*'", NULL);
     CHECK_REQUEST_ERROR("*1\r\n$-5\r\n", FRAME_EPROTO, 4, "invalid bulk length '-5'", NULL);
     CHECK_REQUEST_ERROR("ECHO \"abc\r\n", FRAME_EPROTO, 0, "unbalanced quotes in request", NULL);
-    CHECK_REQUEST_ERROR("ECHO \"abc\"def\r\n", FRAME_EPROTO, 0, "unbalanced quotes in request", NULL);
+    CHECK_REQUEST_ERROR("ECHO \"abc\"def\r\n", FRAME_EPROTO, 0, "unbalanced quotes in request",
+                        NULL);
     CHECK_REQUEST_ERROR("ECHO 'abc\r\n", FRAME_EPROTO, 0, "unbalanced quotes in request", NULL);
 
     static const frame_limits short_lines = {
-        .max_bulk_len = 100, .max_array_len = 10, .max_depth = 1, .max_line_len = 8,
+        .max_bulk_len = 100,
+        .max_array_len = 10,
+        .max_depth = 1,
+        .max_line_len = 8,
     };
     CHECK_REQUEST_ERROR("PING 12345", FRAME_ETOOBIG, 0, "too big inline request", &short_lines);
-    CHECK_REQUEST_ERROR("*1\r\n$101\r\n", FRAME_ETOOBIG, 4, "invalid bulk length 101", &short_lines);
+    CHECK_REQUEST_ERROR("*1\r\n$101\r\n", FRAME_ETOOBIG, 4, "invalid bulk length 101",
+                        &short_lines);
     check_requests("PING 123\r\n", 10, "*2\r\n$4\r\nPING\r\n$3\r\n123\r\n", &short_lines);
 }
 

@@ -1,0 +1,259 @@
+/*
+ * checks.c - the checks that stand in for Rust's compiler, and their messages.
+ *
+ * Chapters: each message names its own section; the overview is
+ *           chapters/appendix-runtime.md#checks
+ *
+ * Rust rejects some concurrency mistakes at compile time. C cannot, so the runtime catches
+ * the same mistakes while the program runs, and explains them:
+ *   (a) the 'static rule: a task's argument points into its spawner's stack   -> stops
+ *   (b) a blocking mutex held across a yield point                            -> stops
+ *   (c) a task ran too long without a yield point ("blocking the worker")     -> warns
+ *   (d) a task overflowed its stack into the guard region                     -> stops
+ *   (e) tasks still alive when the runtime shuts down                        -> warns
+ * They are on by default and cost a few comparisons; RT_CHECKS=0 in the environment (or
+ * rt_config.checks = RT_CHECKS_OFF) turns them off. Each message names the rule, the task
+ * (name and id) and the chapter section that explains it.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+bool checks_default_enabled(void)
+{
+    const char *value = getenv("RT_CHECKS");
+    return !(value && strcmp(value, "0") == 0);
+}
+
+static const char *task_name_or_thread(const struct rt_task *t)
+{
+    return t ? t->name : "(a thread outside the runtime)";
+}
+
+/* ------------------------------------------------------------ (a) the 'static rule */
+
+/* The calling thread's stack, found once per thread. */
+static __thread uintptr_t thread_stack_low, thread_stack_high;
+
+static bool is_on_this_threads_stack(const void *p)
+{
+    if (!thread_stack_high) {
+        pthread_attr_t attr;
+        void *low;
+        size_t size;
+        if (pthread_getattr_np(pthread_self(), &attr) != 0)
+            return false;
+        pthread_attr_getstack(&attr, &low, &size);
+        pthread_attr_destroy(&attr);
+        thread_stack_low = (uintptr_t)low;
+        thread_stack_high = (uintptr_t)low + size;
+    }
+    return (uintptr_t)p >= thread_stack_low && (uintptr_t)p < thread_stack_high;
+}
+
+void check_spawn_argument(struct rt_runtime *rt, struct rt_task *spawner, const char *name,
+                          uint64_t new_id, const void *arg)
+{
+    (void)rt;
+    bool is_borrowed = spawner ? stack_contains(&spawner->stack, arg) : is_on_this_threads_stack(arg);
+    if (!is_borrowed)
+        return;
+    fprintf(stderr,
+            "spawnlab check failed: the 'static rule: task '%s' (id %llu) was spawned by %s%s%s "
+            "(id %llu) with an argument (%p) that points into the spawner's stack.\n"
+            "  The spawner may return, or reuse that stack memory, while the new task still "
+            "reads it. Give the task memory it owns: allocate it (malloc) in the spawner, hand "
+            "it over, and free it in the task - the C analog of a `move` closure.\n"
+            "  See chapters/02-spawn.md#the-static-rule\n",
+            name, (unsigned long long)new_id, spawner ? "task '" : "",
+            task_name_or_thread(spawner), spawner ? "'" : "",
+            (unsigned long long)(spawner ? spawner->id : 0), arg);
+    abort();
+}
+
+/* ------------------------------------------------------------ (b) lock across a yield */
+
+void check_no_blocking_lock_held(struct rt_task *t, const char *yield_point)
+{
+    if (t->nblocking_locks == 0 || !t->rt->is_checking)
+        return;
+    fprintf(stderr,
+            "spawnlab check failed: holding a lock across a yield: task '%s' (id %llu) reached "
+            "a yield point (%s) while holding the blocking mutex '%s'.\n"
+            "  The task may resume on another worker thread, which cannot unlock it; and a task "
+            "that wants the lock meanwhile blocks its whole worker (with one worker: deadlock). "
+            "Unlock before the yield point - keep the critical section in a function that does "
+            "not yield - or use a task-aware mutex.\n"
+            "  See chapters/03-shared-state.md#holding-a-lock-across-a-yield\n",
+            t->name, (unsigned long long)t->id, yield_point,
+            t->blocking_lock_name ? t->blocking_lock_name : "(unnamed)");
+    abort();
+}
+
+/* ------------------------------------------------------------ (c) blocking the worker */
+
+void check_ran_too_long(struct worker *w, struct rt_task *t, uint64_t ran_ns)
+{
+    if (t->has_warned_blocking)
+        return; /* once per task is enough to make the point */
+    t->has_warned_blocking = true;
+    fprintf(stderr,
+            "spawnlab warning: blocking the worker: task '%s' (id %llu) ran for %llu ms on "
+            "worker %d without reaching a yield point (the limit is %llu ms).\n"
+            "  Meanwhile every other task queued on that worker waited. Move blocking calls and "
+            "long computations to rt_spawn_blocking, or call rt_yield() inside long loops.\n"
+            "  See chapters/appendix-runtime.md#blocking-the-worker\n",
+            t->name, (unsigned long long)t->id, (unsigned long long)(ran_ns / 1000000),
+            w->index, (unsigned long long)(w->rt->blocking_warn_ns / 1000000));
+}
+
+/* ------------------------------------------------------------ (d) stack overflow */
+/*
+ * An overflow touches the guard region below the stack, and the kernel sends SIGSEGV. The
+ * handler must run on another stack (the task's has no room left: sigaltstack, one per
+ * worker thread) and may only use async-signal-safe calls, hence the hand-made formatting
+ * and write(2). It recognises an overflow by the faulting address: inside the guard of the
+ * task running on this thread. Anything else goes to the handler that was there before us
+ * (a sanitizer's, or the default: a plain crash).
+ */
+
+static struct sigaction previous_segv_action;
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+
+struct signal_message {
+    char text[1024];
+    size_t length;
+};
+
+static void append(struct signal_message *m, const char *s)
+{
+    while (*s && m->length < sizeof m->text - 1)
+        m->text[m->length++] = *s++;
+}
+
+static void append_number(struct signal_message *m, uint64_t value)
+{
+    char digits[24];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + value % 10);
+    while ((value /= 10) != 0);
+    while (n > 0 && m->length < sizeof m->text - 1)
+        m->text[m->length++] = digits[--n];
+}
+
+static void report_overflow(const struct rt_task *t)
+{
+    struct signal_message m = {.length = 0};
+    append(&m, "spawnlab check failed: stack overflow: task '");
+    append(&m, t->name);
+    append(&m, "' (id ");
+    append_number(&m, t->id);
+    append(&m, ") used up its ");
+    append_number(&m, t->stack.size);
+    append(&m, "-byte stack and touched the guard region below it.\n"
+               "  Deep recursion or large local arrays do this. Give the task a bigger stack "
+               "(rt_spawn_options.stack_size, rt_config.stack_size), move big buffers to the "
+               "heap, or turn the recursion into a loop.\n"
+               "  See chapters/appendix-runtime.md#task-stacks\n");
+    ssize_t ignored = write(STDERR_FILENO, m.text, m.length);
+    (void)ignored;
+}
+
+static void on_segv(int sig, siginfo_t *info, void *context)
+{
+    struct worker *w = sched_current_worker();
+    struct rt_task *t = w ? w->current : NULL;
+    if (t && stack_is_guard_address(&t->stack, (uintptr_t)info->si_addr)) {
+        report_overflow(t);
+        /* Die of the SIGSEGV as usual: with the default action back, the faulting
+         * instruction runs again and the kernel ends the process. */
+        signal(SIGSEGV, SIG_DFL);
+        return;
+    }
+    if (previous_segv_action.sa_flags & SA_SIGINFO) {
+        previous_segv_action.sa_sigaction(sig, info, context);
+    } else if (previous_segv_action.sa_handler == SIG_DFL ||
+               previous_segv_action.sa_handler == SIG_IGN) {
+        signal(SIGSEGV, SIG_DFL); /* refault, and crash as if we had never been here */
+    } else {
+        previous_segv_action.sa_handler(sig);
+    }
+}
+
+static void install_handler_once(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_segv;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, &previous_segv_action);
+}
+
+void checks_install_signal_handler(void)
+{
+    pthread_once(&handler_once, install_handler_once);
+}
+
+void checks_enter_worker_thread(struct worker *w)
+{
+    if (!w->rt->is_checking)
+        return;
+    w->signal_stack_size = 128 * 1024; /* room for a sanitizer's handler too */
+    w->signal_stack = mmap(NULL, w->signal_stack_size, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (w->signal_stack == MAP_FAILED) {
+        w->signal_stack = NULL;
+        return; /* overflows are then reported as plain crashes */
+    }
+    stack_t ss = {.ss_sp = w->signal_stack, .ss_size = w->signal_stack_size, .ss_flags = 0};
+    sigaltstack(&ss, &w->previous_signal_stack);
+}
+
+void checks_leave_worker_thread(struct worker *w)
+{
+    if (!w->signal_stack)
+        return;
+    sigaltstack(&w->previous_signal_stack, NULL);
+    munmap(w->signal_stack, w->signal_stack_size);
+    w->signal_stack = NULL;
+}
+
+/* ------------------------------------------------------------ (e) shutdown */
+
+enum { LIVE_TASKS_LISTED = 20 };
+
+struct live_listing {
+    int64_t count;
+};
+
+static void list_one(struct rt_task *t, void *arg)
+{
+    struct live_listing *listing = arg;
+    if (listing->count++ >= LIVE_TASKS_LISTED)
+        return;
+    bool is_parked = strcmp(task_state_name(t), "parked") == 0;
+    fprintf(stderr, "    '%s' (id %llu): %s%s%s\n", t->name, (unsigned long long)t->id,
+            task_state_name(t), is_parked ? ", waiting on " : "",
+            is_parked ? rt_park_reason_name(t->park_reason) : "");
+}
+
+void check_list_live_tasks(struct rt_runtime *rt)
+{
+    fprintf(stderr, "spawnlab warning: shutdown with tasks still alive: these tasks had not "
+                    "finished when the runtime shut down:\n");
+    struct live_listing listing = {0};
+    stack_pool_for_each_owner(&rt->stacks, list_one, &listing);
+    if (listing.count > LIVE_TASKS_LISTED)
+        fprintf(stderr, "    ... and %lld more\n",
+                (long long)(listing.count - LIVE_TASKS_LISTED));
+    fprintf(stderr, "  They are aborted now: their yield points return RT_ECANCELED, and they "
+                    "should return. Join every task you spawn before main returns (to stop one, "
+                    "rt_abort it, then join it).\n"
+                    "  See chapters/appendix-runtime.md#shutdown\n");
+}

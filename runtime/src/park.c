@@ -1,0 +1,146 @@
+/*
+ * park.c - park and wake: one small state machine per task.
+ *
+ * Chapter: chapters/appendix-runtime.md#park-and-wake
+ *
+ * Every task has a park word: an epoch (which wait this is, counting up) and a status.
+ *
+ *                  rt_park_prepare            worker, after the switch (step 5)
+ *        IDLE(e) ----------------> PREPARED(e+1) -------------------------> PARKED(e+1)
+ *          ^                           |                                        |
+ *          |                   rt_wake | rt_abort                 rt_wake | rt_abort
+ *          |                           v                                        v
+ *          +---------- rt_park ---- WOKEN(e+1) <----------------------------- + (and the
+ *               returns (same epoch:    (rt_park does not sleep)          task is queued)
+ *               old wakers now do nothing)
+ *
+ * The two rules that make it correct:
+ *   1. A waker acts only if the word still carries *its* epoch, and only one CAS can move
+ *      PREPARED or PARKED to WOKEN: so of a wake and an abort (or two clones), exactly one
+ *      wins, and a waker kept past its wait never wakes a later one.
+ *   2. PARKED is set by the worker *after* the task's registers are saved (scheduler step
+ *      5), never by the task itself. If the task said "parked" while still running on its
+ *      stack, a waker on another thread could queue it, and a second worker could resume it
+ *      on the same stack at the same time. (xv6 holds p->lock across swtch for this reason;
+ *      Go sets a goroutine's waiting status on the scheduler's stack for the same reason.)
+ * A wake that lands between prepare and the switch finds PREPARED and turns it into WOKEN;
+ * rt_park (or step 5) sees WOKEN and does not sleep: no wake is lost.
+ */
+#include "internal.h"
+#include "trace.h"
+
+static uint64_t park_word(uint64_t epoch, unsigned status)
+{
+    return epoch << 2 | status;
+}
+static uint64_t word_epoch(uint64_t word)
+{
+    return word >> 2;
+}
+static unsigned word_status(uint64_t word)
+{
+    return (unsigned)(word & 3);
+}
+
+const char *rt_park_reason_name(rt_park_reason reason)
+{
+    static const char *const names[] = {"yield", "join", "lock", "channel",
+                                        "io",    "timer", "other"};
+    return (unsigned)reason < sizeof names / sizeof names[0] ? names[reason] : "?";
+}
+
+rt_waker rt_park_prepare(void)
+{
+    struct rt_task *t = task_current();
+    RT_ASSERT(t, "rt_park_prepare called outside a task");
+    uint64_t word = atomic_load_explicit(&t->park_word, memory_order_relaxed);
+    RT_ASSERT(word_status(word) == PARK_IDLE,
+              "task '%s' prepared a second wait before parking on the first", t->name);
+    uint64_t epoch = word_epoch(word) + 1;
+    task_retain(t); /* the waker's reference */
+    /* seq_cst, paired with rt_abort: either the abort sees PREPARED and wakes us, or we
+     * see is_cancelled in rt_park. Nobody else writes the word while it is IDLE. */
+    atomic_store_explicit(&t->park_word, park_word(epoch, PARK_PREPARED), memory_order_seq_cst);
+    return (rt_waker){.task = t, .epoch = epoch};
+}
+
+int rt_park(rt_park_reason reason, const void *object)
+{
+    struct rt_task *t = task_current();
+    RT_ASSERT(t, "rt_park called outside a task");
+    check_no_blocking_lock_held(t, "rt_park");
+    uint64_t word = atomic_load_explicit(&t->park_word, memory_order_acquire);
+    RT_ASSERT(word_status(word) == PARK_PREPARED || word_status(word) == PARK_WOKEN,
+              "task '%s' called rt_park without rt_park_prepare", t->name);
+    uint64_t epoch = word_epoch(word);
+    if (word_status(word) == PARK_PREPARED &&
+        !atomic_load_explicit(&t->is_cancelled, memory_order_seq_cst)) {
+        t->park_reason = reason;
+        t->wait_object = object;
+        t->request = SWITCH_PARK;
+        task_switch_to_scheduler(t); /* returns once woken; maybe on another worker */
+    }
+    /* The wait is over: its wakers (same epoch) now find IDLE and do nothing. */
+    atomic_store_explicit(&t->park_word, park_word(epoch, PARK_IDLE), memory_order_release);
+    return atomic_load_explicit(&t->is_cancelled, memory_order_acquire) ? RT_ECANCELED : 0;
+}
+
+void park_finish_in_scheduler(struct rt_task *t)
+{
+    uint64_t word = atomic_load_explicit(&t->park_word, memory_order_relaxed);
+    uint64_t parked = park_word(word_epoch(word), PARK_PARKED);
+    if (word_status(word) == PARK_PREPARED &&
+        atomic_compare_exchange_strong_explicit(&t->park_word, &word, parked,
+                                                memory_order_acq_rel, memory_order_acquire))
+        return; /* parked: from now on only a waker (or an abort) queues it */
+    /* Woken between its prepare and this point: it does not sleep. */
+    RT_ASSERT(word_status(word) == PARK_WOKEN, "park word of task '%s' is corrupt", t->name);
+    sched_make_runnable(t, false);
+}
+
+/* Moves the task's wait `epoch` to WOKEN if it is still in it; queues it if it slept. */
+static void wake_epoch(struct rt_task *t, uint64_t epoch)
+{
+    uint64_t word = atomic_load_explicit(&t->park_word, memory_order_acquire);
+    for (;;) {
+        unsigned status = word_status(word);
+        if (word_epoch(word) != epoch || (status != PARK_PREPARED && status != PARK_PARKED))
+            return; /* that wait is over, or someone else already woke it */
+        if (atomic_compare_exchange_weak_explicit(&t->park_word, &word,
+                                                  park_word(epoch, PARK_WOKEN),
+                                                  memory_order_acq_rel, memory_order_acquire)) {
+            if (status == PARK_PARKED) {
+                trace_wake(t);
+                sched_make_runnable(t, false);
+            }
+            return;
+        }
+    }
+}
+
+void rt_wake(rt_waker waker)
+{
+    RT_ASSERT(waker.task, "rt_wake of an empty waker");
+    wake_epoch(waker.task, waker.epoch);
+    task_release(waker.task);
+}
+
+void rt_waker_drop(rt_waker waker)
+{
+    RT_ASSERT(waker.task, "rt_waker_drop of an empty waker");
+    task_release(waker.task);
+}
+
+rt_waker rt_waker_clone(rt_waker waker)
+{
+    RT_ASSERT(waker.task, "rt_waker_clone of an empty waker");
+    task_retain(waker.task);
+    return waker;
+}
+
+void park_interrupt(struct rt_task *t)
+{
+    /* seq_cst, paired with rt_park_prepare: see there. */
+    uint64_t word = atomic_load_explicit(&t->park_word, memory_order_seq_cst);
+    wake_epoch(t, word_epoch(word));
+}

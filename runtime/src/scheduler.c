@@ -1,0 +1,378 @@
+/*
+ * scheduler.c - the worker loop: which task runs next, where woken tasks go, idle workers.
+ *
+ * Chapter: chapters/appendix-runtime.md#the-scheduler
+ *
+ * Each worker is a thread running sched_run_worker. Its algorithm:
+ *
+ *   1. If the runtime asks us to stop (shutdown, or rt_block_on's main task finished on a
+ *      current_thread runtime), return.
+ *   2. Find a task (find_task), in this order:
+ *        a. every 61st time, the global injection queue first - otherwise a worker whose
+ *           own queue never empties would starve tasks queued there;
+ *        b. the LIFO slot: the task most recently woken or spawned by the task that ran
+ *           here last (its data is still in this CPU's cache) - at most 3 times in a row,
+ *           or two tasks waking each other would starve our queue;
+ *        c. our own run queue, oldest first;
+ *        d. the injection queue, taking a batch into our queue;
+ *        e. steal half of another worker's queue (at most half the workers search at once).
+ *   3. If there is none, sleep until someone makes a task runnable (worker_idle).
+ *   4. Switch to the task. It runs until it yields, parks or exits, and switches back.
+ *   5. Now that its registers are saved, do what it asked: a yield queues it again at the
+ *      back; a park marks it parked, so a waker may queue it from now on; an exit frees its
+ *      stack, publishes its result and wakes its joiner. (Done here, on the worker's own
+ *      stack, and not by the task: until the switch is over the task is still running on
+ *      its stack, and nobody else may resume it.)
+ *   6. Check "blocking the worker": did it run too long without a yield point?
+ *
+ * Where a runnable task goes (sched_make_runnable): from a task or the loop of a worker,
+ * into that worker's LIFO slot (a yield: the back of its queue); from any other thread, into
+ * the injection queue. Then, if some worker sleeps and none is searching, wake one.
+ *
+ * Deliberate simplifications: the LIFO slot cannot be stolen (a task there waits for its
+ * worker, like in Tokio); the "blocking the worker" check only notices a long run after
+ * it ends.
+ */
+#include "internal.h"
+#include "trace.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+enum {
+    GLOBAL_QUEUE_INTERVAL = 61, /* step 2a: a prime, as in Go and Tokio */
+    LIFO_STREAK_MAX = 3,        /* step 2b */
+};
+
+/* ------------------------------------------------------------ which worker am I? */
+
+static __thread struct worker *this_thread_worker;
+
+/* noinline, and never cached by callers across a switch: a task that yields may resume on
+ * another thread, and a compiler that kept the address of this thread-local variable in a
+ * register across the switch would read the old thread's. A call is re-done every time. */
+__attribute__((noinline)) struct worker *sched_current_worker(void)
+{
+    return this_thread_worker;
+}
+
+/* ------------------------------------------------------------ idle workers */
+/*
+ * A worker with nothing to do must sleep (an idle runtime must not burn CPU), and must be
+ * woken when work appears - without the producer paying for a wake-up on every push. The
+ * rules, after Tokio's:
+ *   - a producer that pushed work wakes one sleeping worker, unless some worker is already
+ *     *searching* (it will find the work);
+ *   - the woken worker counts as searching; when it finds a task it stops searching and, if
+ *     it was the last searcher and more work is visible, wakes another;
+ *   - no lost wake-ups: a worker going to sleep first registers as a sleeper, then looks at
+ *     every queue once more; a producer first pushes, then looks at the sleepers. With a
+ *     seq_cst fence between the two steps on both sides, at least one of them sees the
+ *     other: either the producer sees the sleeper and wakes it, or the sleeper sees the work.
+ */
+
+/* Is there work that any worker could take? (Not LIFO slots: their owners are awake.) */
+static bool work_is_visible(struct rt_runtime *rt)
+{
+    if (!injection_is_empty(&rt->injection))
+        return true;
+    for (int i = 0; i < rt->nworkers; i++)
+        if (!run_queue_is_empty(&rt->workers[i].queue))
+            return true;
+    return false;
+}
+
+static void notify_idle_worker(struct rt_runtime *rt)
+{
+    atomic_thread_fence(memory_order_seq_cst); /* the producer's fence: see above */
+    if (atomic_load_explicit(&rt->idle.nsearching, memory_order_relaxed) > 0 ||
+        atomic_load_explicit(&rt->idle.nsleeping, memory_order_relaxed) == 0)
+        return;
+    struct worker *sleeper = NULL;
+    pthread_mutex_lock(&rt->idle.mutex);
+    if (rt->idle.nsleepers > 0 && atomic_load(&rt->idle.nsearching) == 0) {
+        sleeper = &rt->workers[rt->idle.sleepers[--rt->idle.nsleepers]];
+        sleeper->is_sleeping = false;
+        atomic_fetch_sub(&rt->idle.nsleeping, 1);
+        atomic_fetch_add(&rt->idle.nsearching, 1); /* it wakes up searching */
+    }
+    pthread_mutex_unlock(&rt->idle.mutex);
+    if (sleeper)
+        rt->driver->unpark(sleeper);
+}
+
+/* A searching worker found a task. */
+static void stop_searching(struct worker *w)
+{
+    w->is_searching = false;
+    if (atomic_fetch_sub(&w->rt->idle.nsearching, 1) == 1 && work_is_visible(w->rt))
+        notify_idle_worker(w->rt);
+}
+
+/* Step 3: nothing to run. Sleep until woken, a timeout, or should_stop. */
+static void worker_idle(struct worker *w, bool (*should_stop)(struct rt_runtime *),
+                        int64_t timeout_ns)
+{
+    struct rt_runtime *rt = w->rt;
+    if (w->is_searching) {
+        w->is_searching = false;
+        /* The last searcher looks once more: a producer may have relied on it. */
+        if (atomic_fetch_sub(&rt->idle.nsearching, 1) == 1 && work_is_visible(rt))
+            return;
+    }
+    pthread_mutex_lock(&rt->idle.mutex);
+    rt->idle.sleepers[rt->idle.nsleepers++] = w->index;
+    w->is_sleeping = true;
+    atomic_fetch_add(&rt->idle.nsleeping, 1);
+    pthread_mutex_unlock(&rt->idle.mutex);
+    atomic_thread_fence(memory_order_seq_cst); /* the sleeper's fence: see above */
+    if (!work_is_visible(rt) && !should_stop(rt)) {
+        counter_bump(&w->stats.nparks, 1);
+        rt->driver->park(w, timeout_ns);
+    }
+    pthread_mutex_lock(&rt->idle.mutex);
+    if (w->is_sleeping) { /* nobody woke us (timeout, work seen, stop): unregister */
+        for (int i = 0; i < rt->idle.nsleepers; i++)
+            if (rt->idle.sleepers[i] == w->index) {
+                rt->idle.sleepers[i] = rt->idle.sleepers[--rt->idle.nsleepers];
+                break;
+            }
+        w->is_sleeping = false;
+        atomic_fetch_sub(&rt->idle.nsleeping, 1);
+    } else {
+        w->is_searching = true; /* a producer woke us, and counted us as searching */
+    }
+    pthread_mutex_unlock(&rt->idle.mutex);
+}
+
+void sched_unpark_all(struct rt_runtime *rt)
+{
+    for (int i = 0; i < rt->nworkers; i++)
+        rt->driver->unpark(&rt->workers[i]);
+}
+
+/* ------------------------------------------------------------ the default driver */
+
+static void condvar_park(struct worker *w, int64_t timeout_ns)
+{
+    pthread_mutex_lock(&w->park_mutex);
+    if (!w->is_notified) {
+        if (timeout_ns > 0) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until); /* the condvar uses this clock */
+            int64_t ns = until.tv_nsec + timeout_ns;
+            until.tv_sec += ns / 1000000000;
+            until.tv_nsec = ns % 1000000000;
+            pthread_cond_timedwait(&w->park_cond, &w->park_mutex, &until);
+        } else {
+            pthread_cond_wait(&w->park_cond, &w->park_mutex);
+        }
+    }
+    w->is_notified = false;
+    pthread_mutex_unlock(&w->park_mutex);
+}
+
+static void condvar_unpark(struct worker *w)
+{
+    pthread_mutex_lock(&w->park_mutex);
+    w->is_notified = true;
+    pthread_cond_signal(&w->park_cond);
+    pthread_mutex_unlock(&w->park_mutex);
+}
+
+const struct driver_ops condvar_driver = {.park = condvar_park, .unpark = condvar_unpark};
+
+/* ------------------------------------------------------------ making tasks runnable */
+
+static void push_local(struct worker *w, struct rt_task *t)
+{
+    if (!run_queue_push(&w->queue, t))
+        run_queue_overflow(&w->queue, &w->rt->injection, t);
+}
+
+void sched_make_runnable(struct rt_task *t, bool is_yield)
+{
+    struct rt_runtime *rt = t->rt;
+    struct worker *w = sched_current_worker();
+    if (w && w->rt == rt) {
+        if (is_yield) {
+            push_local(w, t);
+        } else {
+            if (w->lifo_slot)
+                push_local(w, w->lifo_slot);
+            w->lifo_slot = t;
+        }
+        /* Another worker could take work off our queue; with one worker nobody can. */
+        if (rt->nworkers > 1)
+            notify_idle_worker(rt);
+    } else {
+        injection_push(&rt->injection, t);
+        notify_idle_worker(rt);
+    }
+}
+
+/* ------------------------------------------------------------ step 2: find a task */
+
+static struct rt_task *steal_work(struct worker *w)
+{
+    struct rt_runtime *rt = w->rt;
+    if (rt->nworkers == 1)
+        return NULL;
+    if (!w->is_searching) {
+        /* More searchers than half the workers would only fight over the same queues. */
+        if (2 * atomic_load(&rt->idle.nsearching) >= rt->nworkers)
+            return NULL;
+        atomic_fetch_add(&rt->idle.nsearching, 1);
+        w->is_searching = true;
+    }
+    w->random_state = w->random_state * 1103515245u + 12345u;
+    int start = (int)((w->random_state >> 16) % (uint32_t)rt->nworkers);
+    for (int i = 0; i < rt->nworkers; i++) {
+        struct worker *victim = &rt->workers[(start + i) % rt->nworkers];
+        if (victim == w)
+            continue;
+        uint32_t n = run_queue_steal_half(&victim->queue, &w->queue);
+        if (n > 0) {
+            counter_bump(&w->stats.nsteals, 1);
+            counter_bump(&w->stats.nstolen_tasks, n);
+            trace_steal(victim, w, n);
+            return run_queue_pop(&w->queue);
+        }
+    }
+    /* It may have filled while we looked around. */
+    return injection_pop(&rt->injection, &w->queue, RUN_QUEUE_CAPACITY / 2);
+}
+
+static struct rt_task *find_task(struct worker *w)
+{
+    struct rt_runtime *rt = w->rt;
+    struct rt_task *t;
+    w->tick++;
+    /* a. fairness for the global queue */
+    if (w->tick % GLOBAL_QUEUE_INTERVAL == 0 && (t = injection_pop(&rt->injection, NULL, 0)))
+        return t;
+    /* b. the LIFO slot */
+    if (w->lifo_slot) {
+        t = w->lifo_slot;
+        w->lifo_slot = NULL;
+        if (w->lifo_streak < LIFO_STREAK_MAX) {
+            w->lifo_streak++;
+            return t;
+        }
+        push_local(w, t); /* streak over: to the back of the queue like everyone else */
+    }
+    w->lifo_streak = 0;
+    /* c. our queue */
+    if ((t = run_queue_pop(&w->queue)))
+        return t;
+    /* d. the global queue: a batch, our fair share of it */
+    uint32_t share = (uint32_t)(atomic_load_explicit(&rt->injection.length, memory_order_relaxed) /
+                                (size_t)rt->nworkers);
+    if (share > RUN_QUEUE_CAPACITY / 2)
+        share = RUN_QUEUE_CAPACITY / 2;
+    if ((t = injection_pop(&rt->injection, &w->queue, share)))
+        return t;
+    /* e. steal */
+    return steal_work(w);
+}
+
+/* ------------------------------------------------------------ steps 4-6: run a task */
+
+static void task_finish_on_worker(struct worker *w, struct rt_task *t)
+{
+    counter_bump(&w->stats.nfinished, 1);
+    trace_exit(t, t->outcome);
+    fiber_destroy(&t->fiber);
+    stack_free(&w->rt->stacks, &w->stacks, &t->stack);
+    task_complete(t, t->outcome, t->result);
+    task_release(t); /* the task's own reference */
+}
+
+static void run_task(struct worker *w, struct rt_task *t)
+{
+    struct rt_runtime *rt = w->rt;
+    uint64_t started = rt->is_checking ? clock_coarse_ns() : 0;
+    w->current = t;
+    counter_bump(&w->stats.nruns, 1);
+    trace_run_start(w, t);
+    /* 4. run it until its next yield point */
+    fiber_switch(&w->scheduler, &t->fiber, false);
+    trace_run_stop(w, t);
+    w->current = NULL;
+    /* 6 (before 5, while nobody else can touch t): blocking the worker? */
+    if (rt->is_checking) {
+        uint64_t ran = clock_coarse_ns() - started;
+        if (ran > rt->blocking_warn_ns)
+            check_ran_too_long(w, t, ran);
+    }
+    /* 5. what it asked for */
+    switch (t->request) {
+    case SWITCH_YIELD:
+        trace_park(t, RT_PARK_YIELD, NULL);
+        sched_make_runnable(t, true);
+        break;
+    case SWITCH_PARK:
+        trace_park(t, t->park_reason, t->wait_object);
+        park_finish_in_scheduler(t); /* t may be running elsewhere once this returns */
+        break;
+    case SWITCH_EXIT:
+        task_finish_on_worker(w, t);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------ the loop */
+
+void sched_run_worker(struct worker *w, bool (*should_stop)(struct rt_runtime *),
+                      int64_t wake_every_ns)
+{
+    this_thread_worker = w;
+    fiber_init_for_thread(&w->scheduler);
+    checks_enter_worker_thread(w);
+    for (;;) {
+        /* 1 */
+        if (should_stop(w->rt))
+            break;
+        /* 2 */
+        struct rt_task *t = find_task(w);
+        if (!t) {
+            /* 3 */
+            worker_idle(w, should_stop, wake_every_ns);
+            continue;
+        }
+        if (w->is_searching)
+            stop_searching(w);
+        /* 4, 5, 6 */
+        run_task(w, t);
+    }
+    if (w->is_searching) { /* woken as a searcher just as we were told to stop */
+        w->is_searching = false;
+        atomic_fetch_sub(&w->rt->idle.nsearching, 1);
+    }
+    checks_leave_worker_thread(w);
+    this_thread_worker = NULL;
+}
+
+static bool is_stopping(struct rt_runtime *rt)
+{
+    return atomic_load_explicit(&rt->is_stopping, memory_order_acquire);
+}
+
+void *sched_worker_thread(void *arg)
+{
+    sched_run_worker(arg, is_stopping, 0);
+    return NULL;
+}
+
+int64_t sched_live_tasks(struct rt_runtime *rt)
+{
+    /* Finishes first, then spawns: every finish we count had its spawn counted before it,
+     * so the difference never underestimates (exact when the other workers are stopped). */
+    uint64_t finished = 0, spawned = 0;
+    for (int i = 0; i < rt->nworkers; i++)
+        finished += atomic_load_explicit(&rt->workers[i].stats.nfinished, memory_order_acquire);
+    for (int i = 0; i < rt->nworkers; i++)
+        spawned += atomic_load_explicit(&rt->workers[i].stats.nspawned, memory_order_acquire);
+    spawned += atomic_load_explicit(&rt->nspawned_elsewhere, memory_order_acquire);
+    return (int64_t)(spawned - finished);
+}

@@ -4,6 +4,7 @@
  * line and the problem, never a crash.
  */
 #include "harness.h"
+#include "trace_tests.h"
 #include "rt_trace_file.h"
 
 #include <errno.h>
@@ -169,7 +170,7 @@ static void test_trace_reader_skips_comments_and_crlf(void)
     rt_trace_free(t);
 }
 
-static const sl_test trace_tests[] = {
+const sl_test trace_file_tests[] = {
     SL_TEST(test_trace_round_trip_every_event, 1, NULL),
     SL_TEST(test_trace_writer_refuses_invalid_fields, 1, NULL),
     SL_TEST(test_trace_reader_names_line_and_problem, 1, NULL),
@@ -177,13 +178,3 @@ static const sl_test trace_tests[] = {
     SL_TEST(test_trace_reader_skips_comments_and_crlf, 1, NULL),
     SL_TEST_END,
 };
-
-static const sl_suite suites[] = {
-    {"trace-file", trace_tests, 0},
-    SL_SUITE_END,
-};
-
-int main(int argc, char **argv)
-{
-    return sl_main(argc, argv, suites);
-}

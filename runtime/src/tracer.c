@@ -1,0 +1,205 @@
+/*
+ * tracer.c - per-worker event buffers, merged by time into a trace file at the end.
+ *
+ * Chapter: chapters/appendix-runtime.md#tracing
+ *
+ * Layout of a buffer:
+ *
+ *     trace_buffer.first -> [chunk: 4096 events | names] -> [chunk ...] -> NULL
+ *
+ * A chunk also carries the bytes of the names its events refer to (task and object
+ * names are copied at record time: the task may be gone by the time the file is written).
+ */
+#include "tracer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHUNK_EVENTS = 4096, CHUNK_NAME_BYTES = 16384, NAME_MAX_BYTES = 64 };
+
+struct trace_chunk {
+    struct trace_chunk *next;
+    size_t nevents, name_bytes;
+    rt_trace_record events[CHUNK_EVENTS];
+    char names[CHUNK_NAME_BYTES];
+};
+
+void tracer_init(struct tracer *tr)
+{
+    memset(tr, 0, sizeof *tr);
+    atomic_init(&tr->is_on, false);
+    atomic_init(&tr->ndropped, 0);
+    pthread_mutex_init(&tr->others_mutex, NULL);
+}
+
+static void buffer_free(struct trace_buffer *b)
+{
+    for (struct trace_chunk *c = b->first, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    *b = (struct trace_buffer){0};
+}
+
+/* Frees every buffer and the path; the tracer is idle again. */
+static void release_buffers(struct tracer *tr)
+{
+    for (int i = 0; tr->workers && i < tr->nworkers; i++)
+        buffer_free(&tr->workers[i]);
+    free(tr->workers);
+    buffer_free(&tr->others);
+    free(tr->path);
+    tr->workers = NULL;
+    tr->path = NULL;
+}
+
+int tracer_start(struct tracer *tr, const char *path, int nworkers, rt_trace_clock clock)
+{
+    if (atomic_load(&tr->is_on))
+        return -EBUSY;
+    tr->workers = calloc((size_t)nworkers, sizeof *tr->workers);
+    tr->path = strdup(path);
+    if (!tr->workers || !tr->path) {
+        release_buffers(tr);
+        return -ENOMEM;
+    }
+    tr->nworkers = nworkers;
+    tr->clock = clock;
+    if (!tr->max_events)
+        tr->max_events = 16u * 1000 * 1000;
+    atomic_store(&tr->ndropped, 0);
+    atomic_store_explicit(&tr->is_on, true, memory_order_release);
+    return 0;
+}
+
+/* Copies a name into the chunk; names are cut at NAME_MAX_BYTES. NULL when no room. */
+static const char *keep_name(struct trace_chunk *c, const char *name)
+{
+    size_t n = strnlen(name, NAME_MAX_BYTES - 1);
+    if (c->name_bytes + n + 1 > CHUNK_NAME_BYTES)
+        return NULL;
+    char *copy = memcpy(c->names + c->name_bytes, name, n);
+    copy[n] = '\0';
+    c->name_bytes += n + 1;
+    return copy;
+}
+
+static void append(struct tracer *tr, struct trace_buffer *b, const rt_trace_record *r)
+{
+    struct trace_chunk *c = b->last;
+    bool needs_name = r->text != NULL;
+    if (b->count >= tr->max_events) {
+        atomic_fetch_add_explicit(&tr->ndropped, 1, memory_order_relaxed);
+        return;
+    }
+    if (!c || c->nevents == CHUNK_EVENTS ||
+        (needs_name && c->name_bytes + NAME_MAX_BYTES > CHUNK_NAME_BYTES)) {
+        struct trace_chunk *fresh = malloc(sizeof *fresh);
+        if (!fresh) {
+            atomic_fetch_add_explicit(&tr->ndropped, 1, memory_order_relaxed);
+            return;
+        }
+        fresh->next = NULL;
+        fresh->nevents = fresh->name_bytes = 0;
+        if (c)
+            c->next = fresh;
+        else
+            b->first = fresh;
+        b->last = c = fresh;
+    }
+    rt_trace_record *slot = &c->events[c->nevents++];
+    *slot = *r;
+    if (needs_name)
+        slot->text = keep_name(c, r->text);
+    b->count++;
+}
+
+void tracer_record(struct tracer *tr, int worker, const rt_trace_record *record)
+{
+    if (!atomic_load_explicit(&tr->is_on, memory_order_acquire))
+        return;
+    if (worker >= 0 && worker < tr->nworkers) {
+        append(tr, &tr->workers[worker], record);
+        return;
+    }
+    pthread_mutex_lock(&tr->others_mutex);
+    append(tr, &tr->others, record);
+    pthread_mutex_unlock(&tr->others_mutex);
+}
+
+/* An event and where it came from: the sort key that keeps each buffer's own order. */
+struct merged {
+    const rt_trace_record *record;
+    uint32_t buffer;
+    uint64_t position;
+};
+
+static int by_time(const void *x, const void *y)
+{
+    const struct merged *a = x, *b = y;
+    if (a->record->time_ns != b->record->time_ns)
+        return a->record->time_ns < b->record->time_ns ? -1 : 1;
+    if (a->buffer != b->buffer)
+        return a->buffer < b->buffer ? -1 : 1;
+    return a->position < b->position ? -1 : a->position > b->position;
+}
+
+/* Every buffer's events in one array sorted by time (ties: by buffer, then order). */
+static struct merged *merge(struct tracer *tr, size_t *count)
+{
+    size_t total = tr->others.count;
+    for (int i = 0; i < tr->nworkers; i++)
+        total += tr->workers[i].count;
+    struct merged *all = malloc((total ? total : 1) * sizeof *all);
+    if (!all)
+        return NULL;
+    size_t n = 0;
+    for (int i = 0; i <= tr->nworkers; i++) {
+        struct trace_buffer *b = i < tr->nworkers ? &tr->workers[i] : &tr->others;
+        uint64_t position = 0;
+        for (struct trace_chunk *c = b->first; c; c = c->next)
+            for (size_t e = 0; e < c->nevents; e++)
+                all[n++] = (struct merged){&c->events[e], (uint32_t)i, position++};
+    }
+    qsort(all, n, sizeof *all, by_time);
+    *count = n;
+    return all;
+}
+
+static int write_file(struct tracer *tr, const struct merged *all, size_t n)
+{
+    FILE *out = fopen(tr->path, "w");
+    if (!out)
+        return -errno;
+    int rc = rt_trace_write_header(out, tr->clock, tr->nworkers);
+    uint64_t dropped = atomic_load(&tr->ndropped);
+    if (dropped)
+        fprintf(out, "# %llu events were dropped (buffers full or out of memory)\n",
+                (unsigned long long)dropped);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = rt_trace_write_record(out, all[i].record);
+    if (fclose(out) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+int tracer_stop(struct tracer *tr)
+{
+    if (!atomic_exchange(&tr->is_on, false))
+        return -EINVAL;
+    size_t n = 0;
+    struct merged *all = merge(tr, &n);
+    int rc = all ? write_file(tr, all, n) : -ENOMEM;
+    free(all);
+    release_buffers(tr);
+    return rc;
+}
+
+void tracer_destroy(struct tracer *tr)
+{
+    if (atomic_load(&tr->is_on))
+        tracer_stop(tr);
+    release_buffers(tr);
+    pthread_mutex_destroy(&tr->others_mutex);
+}

@@ -361,8 +361,9 @@ struct rt_runtime {
         pthread_mutex_t mutex;
         int *sleepers; /* guarded by mutex: indexes of sleeping workers */
         int nsleepers; /* guarded by mutex */
-        _Atomic int nsleeping;
-        _Atomic int nsearching;
+        /* nsleeping << 16 | nsearching, in one word so that one atomic read-modify-write
+         * orders both (scheduler.c explains why that matters) */
+        _Atomic uint32_t counts;
     } idle;
 
     /* ---- rt_block_on */

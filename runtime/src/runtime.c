@@ -97,6 +97,8 @@ static void config_resolve(const rt_config *config, struct rt_runtime *rt)
         rt->nworkers = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (rt->nworkers <= 0)
         rt->nworkers = 1;
+    if (rt->nworkers > 1024)
+        rt->nworkers = 1024; /* idle.counts has 16 bits per count */
     rt->stack_size = config->stack_size ? config->stack_size : RT_DEFAULT_STACK_SIZE;
     if (rt->stack_size < RT_MIN_STACK_SIZE)
         rt->stack_size = RT_MIN_STACK_SIZE;

@@ -65,11 +65,28 @@ __attribute__((noinline)) struct worker *sched_current_worker(void)
  *     *searching* (it will find the work);
  *   - the woken worker counts as searching; when it finds a task it stops searching and, if
  *     it was the last searcher and more work is visible, wakes another;
- *   - no lost wake-ups: a worker going to sleep first registers as a sleeper, then looks at
- *     every queue once more; a producer first pushes, then looks at the sleepers. With a
- *     seq_cst fence between the two steps on both sides, at least one of them sees the
- *     other: either the producer sees the sleeper and wakes it, or the sleeper sees the work.
+ *   - no lost wake-ups: a worker going to sleep first counts itself as sleeping, then looks
+ *     at every queue once more; a producer first pushes, then reads the counts. Both the
+ *     count update and the producer's read are read-modify-writes of the same atomic word
+ *     (idle.counts), so one of them comes first in that word's history: if the sleeper's
+ *     came first, the producer sees it sleeping and wakes it; if the producer's came first,
+ *     the sleeper's update synchronizes with it and its last look sees the pushed work. A
+ *     searcher that stops searching does the same dance with its own count.
+ *     (A plain load by the producer would not do: the CPU may perform it before the push
+ *     becomes visible. A fence would, but ThreadSanitizer cannot check fences.)
  */
+
+enum { SEARCHING_ONE = 1, SLEEPING_ONE = 1 << 16 };
+
+static uint32_t nsearching(uint32_t counts)
+{
+    return counts & 0xFFFF;
+}
+
+static uint32_t nsleeping(uint32_t counts)
+{
+    return counts >> 16;
+}
 
 /* Is there work that any worker could take? (Not LIFO slots: their owners are awake.) */
 static bool work_is_visible(struct rt_runtime *rt)
@@ -84,17 +101,17 @@ static bool work_is_visible(struct rt_runtime *rt)
 
 static void notify_idle_worker(struct rt_runtime *rt)
 {
-    atomic_thread_fence(memory_order_seq_cst); /* the producer's fence: see above */
-    if (atomic_load_explicit(&rt->idle.nsearching, memory_order_relaxed) > 0 ||
-        atomic_load_explicit(&rt->idle.nsleeping, memory_order_relaxed) == 0)
+    /* The producer's read-modify-write that changes nothing: see above. */
+    uint32_t counts = atomic_fetch_add(&rt->idle.counts, 0);
+    if (nsearching(counts) > 0 || nsleeping(counts) == 0)
         return;
     struct worker *sleeper = NULL;
     pthread_mutex_lock(&rt->idle.mutex);
-    if (rt->idle.nsleepers > 0 && atomic_load(&rt->idle.nsearching) == 0) {
+    if (rt->idle.nsleepers > 0 && nsearching(atomic_load(&rt->idle.counts)) == 0) {
         sleeper = &rt->workers[rt->idle.sleepers[--rt->idle.nsleepers]];
         sleeper->is_sleeping = false;
-        atomic_fetch_sub(&rt->idle.nsleeping, 1);
-        atomic_fetch_add(&rt->idle.nsearching, 1); /* it wakes up searching */
+        /* one sleeper fewer, one searcher more: it wakes up searching */
+        atomic_fetch_sub(&rt->idle.counts, SLEEPING_ONE - SEARCHING_ONE);
     }
     pthread_mutex_unlock(&rt->idle.mutex);
     if (sleeper)
@@ -105,7 +122,8 @@ static void notify_idle_worker(struct rt_runtime *rt)
 static void stop_searching(struct worker *w)
 {
     w->is_searching = false;
-    if (atomic_fetch_sub(&w->rt->idle.nsearching, 1) == 1 && work_is_visible(w->rt))
+    uint32_t before = atomic_fetch_sub(&w->rt->idle.counts, SEARCHING_ONE);
+    if (nsearching(before) == 1 && work_is_visible(w->rt))
         notify_idle_worker(w->rt);
 }
 
@@ -117,28 +135,29 @@ static void worker_idle(struct worker *w, bool (*should_stop)(struct rt_runtime 
     if (w->is_searching) {
         w->is_searching = false;
         /* The last searcher looks once more: a producer may have relied on it. */
-        if (atomic_fetch_sub(&rt->idle.nsearching, 1) == 1 && work_is_visible(rt))
+        uint32_t before = atomic_fetch_sub(&rt->idle.counts, SEARCHING_ONE);
+        if (nsearching(before) == 1 && work_is_visible(rt))
             return;
     }
     pthread_mutex_lock(&rt->idle.mutex);
     rt->idle.sleepers[rt->idle.nsleepers++] = w->index;
     w->is_sleeping = true;
-    atomic_fetch_add(&rt->idle.nsleeping, 1);
+    atomic_fetch_add(&rt->idle.counts, SLEEPING_ONE); /* the sleeper's update: see above */
     pthread_mutex_unlock(&rt->idle.mutex);
-    atomic_thread_fence(memory_order_seq_cst); /* the sleeper's fence: see above */
     if (!work_is_visible(rt) && !should_stop(rt)) {
         counter_bump(&w->stats.nparks, 1);
         rt->driver->park(w, timeout_ns);
     }
     pthread_mutex_lock(&rt->idle.mutex);
     if (w->is_sleeping) { /* nobody woke us (timeout, work seen, stop): unregister */
-        for (int i = 0; i < rt->idle.nsleepers; i++)
+        for (int i = 0; i < rt->idle.nsleepers; i++) {
             if (rt->idle.sleepers[i] == w->index) {
                 rt->idle.sleepers[i] = rt->idle.sleepers[--rt->idle.nsleepers];
                 break;
             }
+        }
         w->is_sleeping = false;
-        atomic_fetch_sub(&rt->idle.nsleeping, 1);
+        atomic_fetch_sub(&rt->idle.counts, SLEEPING_ONE);
     } else {
         w->is_searching = true; /* a producer woke us, and counted us as searching */
     }
@@ -220,9 +239,9 @@ static struct rt_task *steal_work(struct worker *w)
         return NULL;
     if (!w->is_searching) {
         /* More searchers than half the workers would only fight over the same queues. */
-        if (2 * atomic_load(&rt->idle.nsearching) >= rt->nworkers)
+        if (2 * (int)nsearching(atomic_load(&rt->idle.counts)) >= rt->nworkers)
             return NULL;
-        atomic_fetch_add(&rt->idle.nsearching, 1);
+        atomic_fetch_add(&rt->idle.counts, SEARCHING_ONE);
         w->is_searching = true;
     }
     w->random_state = w->random_state * 1103515245u + 12345u;
@@ -347,7 +366,7 @@ void sched_run_worker(struct worker *w, bool (*should_stop)(struct rt_runtime *)
     }
     if (w->is_searching) { /* woken as a searcher just as we were told to stop */
         w->is_searching = false;
-        atomic_fetch_sub(&w->rt->idle.nsearching, 1);
+        atomic_fetch_sub(&w->rt->idle.counts, SEARCHING_ONE);
     }
     checks_leave_worker_thread(w);
     this_thread_worker = NULL;

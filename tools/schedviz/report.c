@@ -104,7 +104,7 @@ static const char *ending(const sv_model *m, uint32_t task, char *buf, size_t ca
             snprintf(buf, cap, "runnable at the end, never ran again");
         else
             snprintf(buf, cap, "still waiting (%s%s%s) at the end", sv_reason_name(w->reason),
-                     w->object != SV_NONE ? " on " : "",
+                     w->object != SV_NONE ? ": " : "",
                      w->object != SV_NONE ? m->objects[w->object].name : "");
     } else {
         snprintf(buf, cap, "alive at the end");
@@ -130,7 +130,7 @@ static void put_wait_reasons(FILE *out, const task_totals *t)
                     sv_format_duration(t->channel_full_ns, a, sizeof a),
                     sv_format_duration(t->channel_empty_ns, b, sizeof b));
         else if (r == SV_REASON_CHANNEL && (t->channel_full_ns || t->channel_empty_ns))
-            fprintf(out, " (on a %s channel)", t->channel_full_ns ? "full" : "empty");
+            fprintf(out, " (on %s channel)", t->channel_full_ns ? "a full" : "an empty");
         separator = ", ";
     }
     fputc('\n', out);

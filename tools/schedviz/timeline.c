@@ -240,18 +240,35 @@ static size_t legend_tasks(const tl_layout *l, uint32_t *order, uint64_t *run_ns
     return n;
 }
 
+/* One swatch per task name (tasks that share a name share a colour): "conn (x200)". */
 static void put_task_swatches(FILE *out, const tl_layout *l, const uint32_t *order, size_t n)
 {
     enum { SHOWN = 12 };
-    fprintf(out, "<TR><TD ALIGN=\"LEFT\"><B>tasks</B></TD><TD ALIGN=\"LEFT\">");
-    for (size_t i = 0; i < n && i < SHOWN; i++) {
+    const sv_task *shown[SHOWN];
+    size_t count[SHOWN], nshown = 0, nhidden = 0;
+    for (size_t i = 0; i < n; i++) {
         const sv_task *t = &l->model->tasks[order[i]];
-        fprintf(out, "<FONT COLOR=\"%s\">&#9608;&#9608;</FONT> ", t->color);
-        sv_put_html_string(out, t->name);
-        fprintf(out, " #%" PRIu64 "   ", t->id);
+        size_t k = 0;
+        while (k < nshown && strcmp(shown[k]->name, t->name) != 0)
+            k++;
+        if (k < nshown)
+            count[k]++;
+        else if (nshown < SHOWN)
+            shown[nshown] = t, count[nshown++] = 1;
+        else
+            nhidden++;
     }
-    if (n > SHOWN)
-        fprintf(out, "and %zu more (colour comes from the name)", n - SHOWN);
+    fprintf(out, "<TR><TD ALIGN=\"LEFT\"><B>tasks</B></TD><TD ALIGN=\"LEFT\">");
+    for (size_t k = 0; k < nshown; k++) {
+        fprintf(out, "<FONT COLOR=\"%s\">&#9608;&#9608;</FONT> ", shown[k]->color);
+        sv_put_html_string(out, shown[k]->name);
+        if (count[k] > 1)
+            fprintf(out, " (x%zu)   ", count[k]);
+        else
+            fprintf(out, " #%" PRIu64 "   ", shown[k]->id);
+    }
+    if (nhidden)
+        fprintf(out, "and %zu more tasks", nhidden);
     fprintf(out, "</TD></TR>");
 }
 
@@ -267,21 +284,21 @@ static void put_arrow_kinds(FILE *out, const tl_arrow_summary *summary, bool is_
                      "another's queue)</FONT>");
     if (!summary->nwakes_drawn && !summary->nsteals_drawn)
         fprintf(out, "none in this window");
-    fprintf(out,
-            "</TD></TR><TR><TD ALIGN=\"LEFT\"><B>reading</B></TD><TD ALIGN=\"LEFT\">"
-            "a box: a task running on that worker   empty lane: the worker was idle or asleep");
+    fprintf(out, "</TD></TR><TR><TD ALIGN=\"LEFT\"><B>reading</B></TD><TD ALIGN=\"LEFT\">"
+                 "a box: a task running on that worker   empty lane: the worker was idle or asleep"
+                 "<BR ALIGN=\"LEFT\"/>");
+    /* In an HTML-like label, the <BR> that ends a line sets that line's alignment. */
     if (summary->nwakes_in_view > summary->nwakes_drawn)
-        fprintf(
-            out,
-            "<BR ALIGN=\"LEFT\"/>aggregated: %zu of %zu wake-ups drawn (the %d most frequent kinds"
-            " of waker, woken and cause)",
-            summary->nwakes_drawn, summary->nwakes_in_view, TL_WAKE_KINDS_KEPT);
+        fprintf(out,
+                "aggregated: %zu of %zu wake-ups drawn (the %d most frequent kinds of waker, "
+                "woken and cause)<BR ALIGN=\"LEFT\"/>",
+                summary->nwakes_drawn, summary->nwakes_in_view, TL_WAKE_KINDS_KEPT);
     if (summary->nsteals_in_view > summary->nsteals_drawn)
-        fprintf(out, "<BR ALIGN=\"LEFT\"/>aggregated: %zu of %zu steals drawn (an even sample)",
+        fprintf(out, "aggregated: %zu of %zu steals drawn (an even sample)<BR ALIGN=\"LEFT\"/>",
                 summary->nsteals_drawn, summary->nsteals_in_view);
     if (is_aggregated)
-        fprintf(out, "<BR ALIGN=\"LEFT\"/>aggregated: a grey dashed box is many short runs merged "
-                     "(hover for the count)");
+        fprintf(out, "aggregated: a grey dashed box is many short runs merged (hover for the "
+                     "count)<BR ALIGN=\"LEFT\"/>");
     fprintf(out, "</TD></TR>");
 }
 

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct worker;
+
 /* ------------------------------------------------------------ always-on assertions */
 
 /* Like assert(), but never compiled out (NDEBUG does not touch it): a broken invariant in
@@ -198,8 +200,9 @@ void task_retain(struct rt_task *t);
 void task_release(struct rt_task *t);
 /* A task has ended (any kind, any thread): publish its outcome and wake its joiner. */
 void task_complete(struct rt_task *t, enum task_outcome outcome, void *result);
-/* The current coroutine task hands control to its worker's scheduler (request is set). */
-void task_switch_to_scheduler(struct rt_task *t);
+/* The current coroutine task hands control to its worker's scheduler (request is set).
+ * w is the worker it runs on now (sched_current_worker()). */
+void task_switch_to_scheduler(struct worker *w, struct rt_task *t);
 /* Scheduler step 5 for a park: the task's registers are saved, now it may be woken. */
 void park_finish_in_scheduler(struct rt_task *t);
 /* Wakes the task out of whatever wait it is in (rt_abort). */
@@ -218,6 +221,7 @@ enum { RUN_QUEUE_CAPACITY = 256 };
 /* A worker's bounded queue: the owner pushes at tail and pops at head, other workers
  * steal half from head. Head and tail only grow (indices wrap through % capacity). */
 struct run_queue {
+    bool has_thieves; /* fixed: false on a one-worker runtime, where nobody steals */
     _Atomic uint32_t head;
     _Atomic uint32_t tail; /* written only by the owner */
     _Atomic(struct rt_task *) slots[RUN_QUEUE_CAPACITY];
@@ -271,7 +275,7 @@ struct worker {
     uint32_t tick;             /* loop iterations (every 61st checks the global queue) */
     uint32_t random_state;     /* picks the first steal victim */
     bool is_searching;         /* counted in idle.nsearching */
-    uint64_t run_started_ns;   /* coarse clock when the current task was switched in */
+    uint64_t run_started_ns;   /* coarse clock when the current (or next) task started */
     struct stack_cache stacks;
     void *signal_stack;        /* sigaltstack for the stack-overflow check */
     size_t signal_stack_size;
@@ -382,7 +386,13 @@ void checks_enter_worker_thread(struct worker *w);
 void checks_leave_worker_thread(struct worker *w);
 void check_spawn_argument(struct rt_runtime *rt, struct rt_task *spawner, const char *name,
                           uint64_t new_id, const void *arg);
-void check_no_blocking_lock_held(struct rt_task *t, const char *yield_point);
+void check_lock_held_across_yield(struct rt_task *t, const char *yield_point);
+/* Check (b) at every yield point; the common case is one comparison. */
+static inline void check_no_blocking_lock_held(struct rt_task *t, const char *yield_point)
+{
+    if (__builtin_expect(t->nblocking_locks != 0, 0))
+        check_lock_held_across_yield(t, yield_point);
+}
 void check_ran_too_long(struct worker *w, struct rt_task *t, uint64_t ran_ns);
 void check_list_live_tasks(struct rt_runtime *rt);
 bool checks_default_enabled(void);

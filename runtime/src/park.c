@@ -25,6 +25,13 @@
  *      Go sets a goroutine's waiting status on the scheduler's stack for the same reason.)
  * A wake that lands between prepare and the switch finds PREPARED and turns it into WOKEN;
  * rt_park (or step 5) sees WOKEN and does not sleep: no wake is lost.
+ *
+ * An abort is a wake plus a flag, and must not be lost either: rt_abort sets is_cancelled,
+ * then reads the park word; step 5 moves the word to PARKED, then reads is_cancelled. All
+ * four are seq_cst, so at least one side sees the other: either the abort finds PREPARED or
+ * PARKED and wakes the task, or step 5 finds the flag and wakes it itself. (Doing this
+ * handshake in step 5 rather than in rt_park_prepare keeps prepare a plain store: the
+ * compare-and-swap in step 5 has to happen anyway.)
  */
 #include "internal.h"
 #include "trace.h"
@@ -58,27 +65,29 @@ rt_waker rt_park_prepare(void)
               "task '%s' prepared a second wait before parking on the first", t->name);
     uint64_t epoch = word_epoch(word) + 1;
     task_retain(t); /* the waker's reference */
-    /* seq_cst, paired with rt_abort: either the abort sees PREPARED and wakes us, or we
-     * see is_cancelled in rt_park. Nobody else writes the word while it is IDLE. */
-    atomic_store_explicit(&t->park_word, park_word(epoch, PARK_PREPARED), memory_order_seq_cst);
+    /* A plain store: nobody else writes the word while it is IDLE (old wakers only read it,
+     * see an old epoch, and do nothing). */
+    atomic_store_explicit(&t->park_word, park_word(epoch, PARK_PREPARED), memory_order_release);
     return (rt_waker){.task = t, .epoch = epoch};
 }
 
 int rt_park(rt_park_reason reason, const void *object)
 {
-    struct rt_task *t = task_current();
+    struct worker *w = sched_current_worker();
+    struct rt_task *t = w ? w->current : NULL;
     RT_ASSERT(t, "rt_park called outside a task");
     check_no_blocking_lock_held(t, "rt_park");
     uint64_t word = atomic_load_explicit(&t->park_word, memory_order_acquire);
     RT_ASSERT(word_status(word) == PARK_PREPARED || word_status(word) == PARK_WOKEN,
               "task '%s' called rt_park without rt_park_prepare", t->name);
     uint64_t epoch = word_epoch(word);
+    /* Already aborted: do not even switch (step 5 would catch it too, later). */
     if (word_status(word) == PARK_PREPARED &&
-        !atomic_load_explicit(&t->is_cancelled, memory_order_seq_cst)) {
+        !atomic_load_explicit(&t->is_cancelled, memory_order_acquire)) {
         t->park_reason = reason;
         t->wait_object = object;
         t->request = SWITCH_PARK;
-        task_switch_to_scheduler(t); /* returns once woken; maybe on another worker */
+        task_switch_to_scheduler(w, t); /* returns once woken; maybe on another worker */
     }
     /* The wait is over: its wakers (same epoch) now find IDLE and do nothing. */
     atomic_store_explicit(&t->park_word, park_word(epoch, PARK_IDLE), memory_order_release);
@@ -91,8 +100,13 @@ void park_finish_in_scheduler(struct rt_task *t)
     uint64_t parked = park_word(word_epoch(word), PARK_PARKED);
     if (word_status(word) == PARK_PREPARED &&
         atomic_compare_exchange_strong_explicit(&t->park_word, &word, parked,
-                                                memory_order_acq_rel, memory_order_acquire))
-        return; /* parked: from now on only a waker (or an abort) queues it */
+                                                memory_order_seq_cst, memory_order_seq_cst)) {
+        /* Parked: from now on only a waker (or an abort) queues it. The abort handshake
+         * (see the top of this file): an abort that read the word too early set this. */
+        if (atomic_load_explicit(&t->is_cancelled, memory_order_seq_cst))
+            park_interrupt(t);
+        return;
+    }
     /* Woken between its prepare and this point: it does not sleep. */
     RT_ASSERT(word_status(word) == PARK_WOKEN, "park word of task '%s' is corrupt", t->name);
     sched_make_runnable(t, false);
@@ -140,7 +154,7 @@ rt_waker rt_waker_clone(rt_waker waker)
 
 void park_interrupt(struct rt_task *t)
 {
-    /* seq_cst, paired with rt_park_prepare: see there. */
+    /* seq_cst: the abort handshake, see the top of this file. */
     uint64_t word = atomic_load_explicit(&t->park_word, memory_order_seq_cst);
     wake_epoch(t, word_epoch(word));
 }

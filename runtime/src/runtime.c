@@ -69,6 +69,7 @@ static int worker_init(struct rt_runtime *rt, struct worker *w, int index)
     w->rt = rt;
     w->index = index;
     w->random_state = 0x9e3779b9u * (uint32_t)(index + 1);
+    w->queue.has_thieves = rt->nworkers > 1;
     pthread_mutex_init(&w->park_mutex, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);

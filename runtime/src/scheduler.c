@@ -148,6 +148,7 @@ static void worker_idle(struct worker *w, bool (*should_stop)(struct rt_runtime 
         counter_bump(&w->stats.nparks, 1);
         rt->driver->park(w, timeout_ns);
     }
+    w->run_started_ns = clock_coarse_ns(); /* idle time is nobody's run time */
     pthread_mutex_lock(&rt->idle.mutex);
     if (w->is_sleeping) { /* nobody woke us (timeout, work seen, stop): unregister */
         for (int i = 0; i < rt->idle.nsleepers; i++) {
@@ -310,7 +311,6 @@ static void task_finish_on_worker(struct worker *w, struct rt_task *t)
 static void run_task(struct worker *w, struct rt_task *t)
 {
     struct rt_runtime *rt = w->rt;
-    uint64_t started = rt->is_checking ? clock_coarse_ns() : 0;
     w->current = t;
     counter_bump(&w->stats.nruns, 1);
     trace_run_start(w, t);
@@ -320,9 +320,11 @@ static void run_task(struct worker *w, struct rt_task *t)
     w->current = NULL;
     /* 6 (before 5, while nobody else can touch t): blocking the worker? */
     if (rt->is_checking) {
-        uint64_t ran = clock_coarse_ns() - started;
-        if (ran > rt->blocking_warn_ns)
-            check_ran_too_long(w, t, ran);
+        /* One clock read per run: when this task stopped is when the next one starts. */
+        uint64_t now = clock_coarse_ns();
+        if (now - w->run_started_ns > rt->blocking_warn_ns)
+            check_ran_too_long(w, t, now - w->run_started_ns);
+        w->run_started_ns = now;
     }
     /* 5. what it asked for */
     switch (t->request) {
@@ -346,6 +348,7 @@ void sched_run_worker(struct worker *w, bool (*should_stop)(struct rt_runtime *)
                       int64_t wake_every_ns)
 {
     this_thread_worker = w;
+    w->run_started_ns = clock_coarse_ns();
     fiber_init_for_thread(&w->scheduler);
     checks_enter_worker_thread(w);
     for (;;) {

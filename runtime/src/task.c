@@ -71,6 +71,15 @@ struct rt_task *task_current(void)
 
 static _Noreturn void task_exit(struct rt_task *t, enum task_outcome outcome, void *result);
 
+/* Copies a task name, truncated to fit. */
+static void copy_name(char name[TASK_NAME_MAX], const char *from)
+{
+    size_t i = 0;
+    for (; i < TASK_NAME_MAX - 1 && from[i]; i++)
+        name[i] = from[i];
+    name[i] = '\0';
+}
+
 /* The first code that runs on a new task's stack. */
 static void task_entry(void *arg)
 {
@@ -97,7 +106,7 @@ struct rt_task *task_create(struct rt_runtime *rt, const rt_spawn_options *optio
     *t = (struct rt_task){.fn = fn, .arg = arg, .rt = rt, .kind = kind};
     t->id = atomic_fetch_add_explicit(&rt->next_task_id, 1, memory_order_relaxed);
     const char *name = options && options->name ? options->name : "task";
-    snprintf(t->name, sizeof t->name, "%s", name);
+    copy_name(t->name, name); /* not snprintf: that alone would cost a tenth of a spawn */
     if (rt->is_checking && !may_borrow_stack)
         check_spawn_argument(rt, spawner, t->name, t->id, arg);
     atomic_init(&t->refcount, 2); /* the task's own life + the join handle */
@@ -181,9 +190,8 @@ rt_join_handle *rt_spawn_blocking(rt_task_fn fn, void *arg)
 
 /* ------------------------------------------------------------ running */
 
-void task_switch_to_scheduler(struct rt_task *t)
+void task_switch_to_scheduler(struct worker *w, struct rt_task *t)
 {
-    struct worker *w = sched_current_worker();
     fiber_switch(&t->fiber, &w->scheduler, t->request == SWITCH_EXIT);
     /* Resumed - perhaps by another worker: nothing read before the switch about "where
      * we run" (worker, thread-locals, errno) is valid any more. */
@@ -191,13 +199,14 @@ void task_switch_to_scheduler(struct rt_task *t)
 
 int rt_yield(void)
 {
-    struct rt_task *t = task_current();
+    struct worker *w = sched_current_worker();
+    struct rt_task *t = w ? w->current : NULL;
     RT_ASSERT(t, "rt_yield called outside a task");
     check_no_blocking_lock_held(t, "rt_yield");
     if (atomic_load_explicit(&t->is_cancelled, memory_order_acquire))
         return RT_ECANCELED;
     t->request = SWITCH_YIELD;
-    task_switch_to_scheduler(t);
+    task_switch_to_scheduler(w, t);
     return atomic_load_explicit(&t->is_cancelled, memory_order_acquire) ? RT_ECANCELED : 0;
 }
 
@@ -243,7 +252,7 @@ static _Noreturn void task_exit(struct rt_task *t, enum task_outcome outcome, vo
     t->outcome = outcome;
     t->result = result;
     t->request = SWITCH_EXIT;
-    task_switch_to_scheduler(t);
+    task_switch_to_scheduler(sched_current_worker(), t);
     RT_ASSERT(false, "task '%s' was resumed after it exited", t->name);
     __builtin_unreachable();
 }
@@ -343,7 +352,7 @@ void rt_detach(rt_join_handle *handle)
 
 void rt_abort(rt_join_handle *handle)
 {
-    /* seq_cst, paired with rt_park_prepare: see park.c */
+    /* seq_cst: the abort handshake with scheduler step 5, see park.c */
     atomic_store_explicit(&handle->is_cancelled, true, memory_order_seq_cst);
     if (handle->kind == TASK_COROUTINE)
         park_interrupt(handle);

@@ -1,0 +1,349 @@
+/*
+ * bench_runtime.c - what a task costs, in time and memory, next to what a thread costs.
+ *
+ * Chapter: chapters/appendix-runtime.md#what-a-task-costs
+ *
+ * Prints only `metric<TAB>value<TAB>unit` lines on stdout (tools/bench.sh collects them);
+ * progress goes to stderr. Each timing is the median of RUNS runs.
+ *
+ *   spawn_join_ns                 spawn + run + join of an empty task, one worker
+ *   yield_roundtrip_ns            two tasks yielding to each other on one worker
+ *   switch_ns                     one raw context switch (rt_context_switch)
+ *   parked_task_rss_bytes         100,000 parked tasks: resident memory growth / 100,000
+ *   million_tasks_ok              1 if 1,000,000 parked tasks were created, woken and joined
+ *   pthread_spawn_join_ns         pthread_create + pthread_join of an empty thread
+ *   pthread_condvar_pingpong_ns   a round trip between two threads over a condition variable
+ */
+#include "rt.h"
+#include "rt_blocking_mutex.h"
+#include "rt_context_impl.h"
+#include "rt_park.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { RUNS = 5 };
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *values, int n)
+{
+    qsort(values, (size_t)n, sizeof *values, compare_doubles);
+    return values[n / 2];
+}
+
+static void report(const char *metric, double value, const char *unit)
+{
+    printf("%s\t%.1f\t%s\n", metric, value, unit);
+    fflush(stdout);
+}
+
+static rt_runtime *one_worker_runtime(void)
+{
+    rt_config config = {.flavor = RT_CURRENT_THREAD};
+    rt_runtime *rt = rt_runtime_new(&config);
+    if (!rt) {
+        fprintf(stderr, "bench: cannot create a runtime\n");
+        exit(1);
+    }
+    return rt;
+}
+
+/* ------------------------------------------------------------ spawn + join */
+
+static void *empty_task(void *arg)
+{
+    return arg;
+}
+
+static void *spawn_join_loop(void *arg)
+{
+    double *ns_per_op = arg;
+    enum { N = 200000 };
+    for (int i = 0; i < 1000; i++) /* warm the stack cache */
+        rt_join(rt_spawn(empty_task, NULL), NULL, NULL);
+    double start = now_ns();
+    for (int i = 0; i < N; i++)
+        rt_join(rt_spawn(empty_task, NULL), NULL, NULL);
+    *ns_per_op = (now_ns() - start) / N;
+    return NULL;
+}
+
+static double bench_spawn_join(void)
+{
+    double runs[RUNS];
+    rt_runtime *rt = one_worker_runtime();
+    for (int r = 0; r < RUNS; r++)
+        rt_block_on(rt, spawn_join_loop, &runs[r], NULL);
+    rt_runtime_free(rt);
+    return median(runs, RUNS);
+}
+
+/* ------------------------------------------------------------ yield round trip */
+
+enum { YIELDS = 1000000 };
+
+static void *yield_many(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < YIELDS; i++)
+        rt_yield();
+    return NULL;
+}
+
+static void *yield_pair(void *arg)
+{
+    double *ns_per_roundtrip = arg;
+    double start = now_ns();
+    rt_join_handle *a = rt_spawn(yield_many, NULL);
+    rt_join_handle *b = rt_spawn(yield_many, NULL);
+    rt_join(a, NULL, NULL);
+    rt_join(b, NULL, NULL);
+    /* a round trip: a yields to b, b yields back to a */
+    *ns_per_roundtrip = (now_ns() - start) / YIELDS;
+    return NULL;
+}
+
+static double bench_yield_roundtrip(void)
+{
+    double runs[RUNS];
+    rt_runtime *rt = one_worker_runtime();
+    for (int r = 0; r < RUNS; r++)
+        rt_block_on(rt, yield_pair, &runs[r], NULL);
+    rt_runtime_free(rt);
+    return median(runs, RUNS);
+}
+
+/* ------------------------------------------------------------ raw context switch */
+
+static struct rt_context bench_main_context, bench_coroutine_context;
+
+static void coroutine_ping(void *unused)
+{
+    (void)unused;
+    for (;;)
+        rt_context_switch(&bench_coroutine_context, &bench_main_context);
+}
+
+static double bench_switch(void)
+{
+    enum { N = 10000000, STACK = 64 * 1024 };
+    void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    rt_context_make(&bench_coroutine_context, stack, STACK, coroutine_ping, NULL);
+    double runs[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double start = now_ns();
+        for (int i = 0; i < N; i++)
+            rt_context_switch(&bench_main_context, &bench_coroutine_context);
+        runs[r] = (now_ns() - start) / (2.0 * N); /* there and back: two switches */
+    }
+    munmap(stack, STACK);
+    return median(runs, RUNS);
+}
+
+/* ------------------------------------------------------------ parked tasks */
+
+/* A gate (see tests/runtime/helpers.c): tasks park until it opens. */
+struct gate {
+    rt_blocking_mutex lock;
+    bool is_open;
+    rt_waker *waiters;
+    size_t nwaiters;
+    _Atomic size_t nwaiting;
+    rt_join_handle **handles;
+    size_t n;
+    double rss_per_task;
+};
+
+static void *wait_at_gate(void *arg)
+{
+    struct gate *g = arg;
+    rt_blocking_mutex_lock(&g->lock);
+    while (!g->is_open) {
+        g->waiters[g->nwaiters++] = rt_park_prepare();
+        rt_blocking_mutex_unlock(&g->lock);
+        atomic_fetch_add(&g->nwaiting, 1);
+        rt_park(RT_PARK_OTHER, g);
+        rt_blocking_mutex_lock(&g->lock);
+    }
+    rt_blocking_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+static long rss_bytes(void)
+{
+    long pages_total = 0, pages_resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2)
+        pages_resident = 0;
+    fclose(f);
+    return pages_resident * sysconf(_SC_PAGESIZE);
+}
+
+static void *park_many(void *arg)
+{
+    struct gate *g = arg;
+    long before = rss_bytes();
+    for (size_t i = 0; i < g->n; i++) {
+        g->handles[i] = rt_spawn(wait_at_gate, g);
+        if (!g->handles[i]) {
+            fprintf(stderr, "bench: spawn %zu of %zu failed\n", i, g->n);
+            exit(1);
+        }
+        if (i % 1000 == 999)
+            rt_yield();
+    }
+    while (atomic_load(&g->nwaiting) < g->n)
+        rt_yield();
+    g->rss_per_task = (double)(rss_bytes() - before) / (double)g->n;
+    rt_blocking_mutex_lock(&g->lock);
+    g->is_open = true;
+    size_t n = g->nwaiters;
+    g->nwaiters = 0;
+    rt_blocking_mutex_unlock(&g->lock);
+    for (size_t i = 0; i < n; i++)
+        rt_wake(g->waiters[i]);
+    size_t joined = 0;
+    for (size_t i = 0; i < g->n; i++)
+        joined += rt_join(g->handles[i], NULL, NULL) == 0;
+    return (void *)joined;
+}
+
+/* Parks n tasks on a fresh runtime; returns how many were joined, *rss_per_task the cost. */
+static size_t park_n_tasks(size_t n, double *rss_per_task)
+{
+    struct gate *g = calloc(1, sizeof *g);
+    rt_blocking_mutex_init(&g->lock, "gate");
+    g->n = n;
+    /* allocated (and touched) before measuring: the benchmark's own bookkeeping */
+    g->waiters = calloc(n, sizeof *g->waiters);
+    g->handles = calloc(n, sizeof *g->handles);
+    memset(g->waiters, 0xff, n * sizeof *g->waiters);
+    memset(g->handles, 0xff, n * sizeof *g->handles);
+    rt_runtime *rt = one_worker_runtime();
+    void *joined = NULL;
+    rt_block_on(rt, park_many, g, &joined);
+    rt_runtime_free(rt);
+    *rss_per_task = g->rss_per_task;
+    free(g->waiters);
+    free(g->handles);
+    rt_blocking_mutex_destroy(&g->lock);
+    free(g);
+    return (size_t)joined;
+}
+
+/* ------------------------------------------------------------ threads, for comparison */
+
+static void *empty_thread(void *arg)
+{
+    return arg;
+}
+
+static double bench_pthread_spawn_join(void)
+{
+    enum { N = 10000 };
+    double runs[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double start = now_ns();
+        for (int i = 0; i < N; i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, empty_thread, NULL);
+            pthread_join(t, NULL);
+        }
+        runs[r] = (now_ns() - start) / N;
+    }
+    return median(runs, RUNS);
+}
+
+struct pingpong {
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    long turn; /* even: ping's turn, odd: pong's */
+    long rounds;
+};
+
+static void *pong(void *arg)
+{
+    struct pingpong *p = arg;
+    pthread_mutex_lock(&p->mutex);
+    for (long i = 0; i < p->rounds; i++) {
+        while (p->turn % 2 == 0)
+            pthread_cond_wait(&p->changed, &p->mutex);
+        p->turn++;
+        pthread_cond_signal(&p->changed);
+    }
+    pthread_mutex_unlock(&p->mutex);
+    return NULL;
+}
+
+static double bench_condvar_pingpong(void)
+{
+    double runs[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        struct pingpong p = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 50000};
+        pthread_t t;
+        pthread_create(&t, NULL, pong, &p);
+        double start = now_ns();
+        pthread_mutex_lock(&p.mutex);
+        for (long i = 0; i < p.rounds; i++) {
+            p.turn++;
+            pthread_cond_signal(&p.changed);
+            while (p.turn % 2 == 1)
+                pthread_cond_wait(&p.changed, &p.mutex);
+        }
+        pthread_mutex_unlock(&p.mutex);
+        runs[r] = (now_ns() - start) / (double)p.rounds;
+        pthread_join(t, NULL);
+    }
+    return median(runs, RUNS);
+}
+
+/* ------------------------------------------------------------ main */
+
+int main(void)
+{
+    fprintf(stderr, "bench runtime: spawn + join ...\n");
+    report("spawn_join_ns", bench_spawn_join(), "ns");
+    fprintf(stderr, "bench runtime: yield round trip ...\n");
+    report("yield_roundtrip_ns", bench_yield_roundtrip(), "ns");
+    fprintf(stderr, "bench runtime: context switch ...\n");
+    report("switch_ns", bench_switch(), "ns");
+
+    fprintf(stderr, "bench runtime: 100,000 parked tasks ...\n");
+    double rss[3];
+    for (int r = 0; r < 3; r++)
+        park_n_tasks(100000, &rss[r]);
+    report("parked_task_rss_bytes", median(rss, 3), "bytes");
+
+    fprintf(stderr, "bench runtime: 1,000,000 parked tasks ...\n");
+    double ignored;
+    size_t joined = park_n_tasks(1000000, &ignored);
+    fprintf(stderr, "bench runtime: %zu of 1,000,000 joined (%.0f bytes each)\n", joined, ignored);
+    report("million_tasks_ok", joined == 1000000 ? 1 : 0, "bool");
+
+    fprintf(stderr, "bench runtime: pthread create + join ...\n");
+    report("pthread_spawn_join_ns", bench_pthread_spawn_join(), "ns");
+    fprintf(stderr, "bench runtime: pthread condvar ping-pong ...\n");
+    report("pthread_condvar_pingpong_ns", bench_condvar_pingpong(), "ns");
+    return 0;
+}

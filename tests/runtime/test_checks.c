@@ -13,8 +13,13 @@ static sl_exit result; /* 64 KiB of output: too big for the stack of a test */
 
 static bool run_scenario(const char *scenario)
 {
-    const char *argv[] = {"progs/checks", scenario, NULL};
-    int rc = sl_run_program(argv, 20.0, &result);
+    /* Under qemu-user without binfmt_misc the helper is started through qemu itself. */
+    static char program[4096];
+    snprintf(program, sizeof program, "%s", sl_path("progs/checks"));
+    const char *qemu = getenv("SPAWNLAB_QEMU");
+    const char *direct[] = {program, scenario, NULL};
+    const char *through_qemu[] = {qemu, program, scenario, NULL};
+    int rc = sl_run_program(qemu ? through_qemu : direct, is_under_qemu() ? 120.0 : 20.0, &result);
     SL_CHECK_FATAL(rc == 0, "could not start %s", sl_path("progs/checks"));
     SL_CHECK_FATAL(!result.timed_out, "'checks %s' hung; it printed:\n%s", scenario,
                    result.output);

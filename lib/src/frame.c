@@ -217,7 +217,7 @@ __attribute__((format(printf, 4, 5))) static int fail(scanner *sc, size_t offset
 /* The byte at offset, quoted for a message: 'x' or \xHH. */
 static const char *shown_byte(uint8_t c, char out[8])
 {
-    if (c >= 0x21 && c < 0x7f)
+    if (c >= 0x20 && c < 0x7f)
         snprintf(out, 8, "'%c'", c);
     else
         util_escape(&c, 1, 1, out, 8);
@@ -323,12 +323,13 @@ static int parse_bulk(scanner *sc, size_t at, frame **out)
     /* Check the CRLF bytes that have arrived before waiting for the rest: a length
      * that does not match the payload ("$3\r\nabcd\r\n") fails as early as we can tell. */
     size_t size = (size_t)declared;
-    size_t available = sc->len - sc->pos;
-    size_t end = sc->pos + size;
-    if ((available > size && sc->data[end] != '\r') ||
-        (available > size + 1 && sc->data[end + 1] != '\n'))
-        return fail(sc, sc->data[end] != '\r' ? end : end + 1, FRAME_EPROTO,
-                    "bulk string of declared length %zu is not followed by CRLF", size);
+    size_t available = sc->len - sc->pos; /* payload bytes and beyond */
+    size_t end = sc->pos + size;          /* where the CRLF must be */
+    size_t crlf_arrived = available > size ? available - size : 0;
+    for (size_t k = 0; k < 2 && k < crlf_arrived; k++)
+        if (sc->data[end + k] != "\r\n"[k])
+            return fail(sc, end + k, FRAME_EPROTO,
+                        "bulk string of declared length %zu is not followed by CRLF", size);
     if (available < 2 || available - 2 < size)
         return FRAME_NEED_MORE;
     if (out != NULL)

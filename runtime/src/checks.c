@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -95,15 +96,101 @@ void check_lock_held_across_yield(struct rt_task *t, const char *yield_point)
 }
 
 /* ------------------------------------------------------------ (c) blocking the worker */
+/*
+ * A monitor thread (Go calls its own "sysmon") looks at every worker a few times per
+ * threshold. A worker that is inside a task and has not started another run since the
+ * monitor looked a threshold ago is running one task for too long: the monitor records
+ * which run (its number) and since when. The worker, when that run ends, sees its own run
+ * number there and prints the warning with the task's name - only the worker may touch the
+ * task, which could otherwise finish and be freed while the monitor reads it.
+ *
+ * Why not read the clock at every switch instead: that costs the scheduler's hot path a few
+ * nanoseconds per run, on every run, to catch a mistake that is rare. The monitor costs a
+ * few wake-ups per threshold, and nothing per run but two relaxed stores and one load.
+ */
 
-void check_ran_too_long(struct worker *w, struct rt_task *t, uint64_t ran_ns)
+enum { MONITOR_LOOKS_PER_THRESHOLD = 4 };
+
+struct worker_sighting {
+    uint64_t run_index; /* stats.nruns when the monitor looked */
+    bool was_in_task;
+    uint64_t since_ns; /* when the monitor first saw this run */
+};
+
+static void look_at_worker(struct worker *w, struct worker_sighting *last, uint64_t now)
+{
+    uint64_t run_index = atomic_load_explicit(&w->stats.nruns, memory_order_relaxed);
+    bool is_in_task = atomic_load_explicit(&w->is_in_task, memory_order_relaxed);
+    if (!is_in_task || !last->was_in_task || run_index != last->run_index) {
+        /* A new run (or none): it started no later than now. */
+        *last = (struct worker_sighting){run_index, is_in_task, now};
+        return;
+    }
+    if (now - last->since_ns >= w->rt->blocking_warn_ns) {
+        atomic_store_explicit(&w->long_run_since_ns, last->since_ns, memory_order_relaxed);
+        atomic_store_explicit(&w->long_run_index, run_index, memory_order_relaxed);
+    }
+}
+
+static void *monitor_main(void *arg)
+{
+    struct rt_runtime *rt = arg;
+    struct worker_sighting *last = calloc((size_t)rt->nworkers, sizeof *last);
+    uint64_t period_ns = rt->blocking_warn_ns / MONITOR_LOOKS_PER_THRESHOLD;
+    pthread_mutex_lock(&rt->monitor.mutex);
+    while (last && !rt->monitor.is_stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        uint64_t ns = (uint64_t)until.tv_nsec + period_ns;
+        until.tv_sec += (time_t)(ns / 1000000000u);
+        until.tv_nsec = (long)(ns % 1000000000u);
+        pthread_cond_timedwait(&rt->monitor.stop, &rt->monitor.mutex, &until);
+        uint64_t now = clock_monotonic_ns();
+        for (int i = 0; i < rt->nworkers; i++)
+            look_at_worker(&rt->workers[i], &last[i], now);
+    }
+    pthread_mutex_unlock(&rt->monitor.mutex);
+    free(last);
+    return NULL;
+}
+
+void checks_monitor_start(struct rt_runtime *rt)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&rt->monitor.stop, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&rt->monitor.mutex, NULL);
+    rt->monitor.is_stopping = false;
+    /* Without the thread the check is off; the runtime works the same. */
+    rt->monitor.has_thread = pthread_create(&rt->monitor.thread, NULL, monitor_main, rt) == 0;
+}
+
+void checks_monitor_stop(struct rt_runtime *rt)
+{
+    if (!rt->monitor.has_thread)
+        return;
+    pthread_mutex_lock(&rt->monitor.mutex);
+    rt->monitor.is_stopping = true;
+    pthread_cond_signal(&rt->monitor.stop);
+    pthread_mutex_unlock(&rt->monitor.mutex);
+    pthread_join(rt->monitor.thread, NULL);
+    rt->monitor.has_thread = false;
+    pthread_cond_destroy(&rt->monitor.stop);
+    pthread_mutex_destroy(&rt->monitor.mutex);
+}
+
+void check_ran_too_long(struct worker *w, struct rt_task *t)
 {
     if (t->has_warned_blocking)
         return; /* once per task is enough to make the point */
     t->has_warned_blocking = true;
+    uint64_t since = atomic_load_explicit(&w->long_run_since_ns, memory_order_relaxed);
+    uint64_t ran_ns = clock_monotonic_ns() - since;
     fprintf(stderr,
-            "spawnlab warning: blocking the worker: task '%s' (id %llu) ran for %llu ms on "
-            "worker %d without reaching a yield point (the limit is %llu ms).\n"
+            "spawnlab warning: blocking the worker: task '%s' (id %llu) ran for at least %llu ms "
+            "on worker %d without reaching a yield point (the limit is %llu ms).\n"
             "  Meanwhile every other task queued on that worker waited. Move blocking calls and "
             "long computations to rt_spawn_blocking, or call rt_yield() inside long loops.\n"
             "  See chapters/appendix-runtime.md#blocking-the-worker\n",

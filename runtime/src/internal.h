@@ -275,7 +275,6 @@ struct worker {
     uint32_t tick;             /* loop iterations (every 61st checks the global queue) */
     uint32_t random_state;     /* picks the first steal victim */
     bool is_searching;         /* counted in idle.nsearching */
-    uint64_t run_started_ns;   /* coarse clock when the current (or next) task started */
     struct stack_cache stacks;
     void *signal_stack;        /* sigaltstack for the stack-overflow check */
     size_t signal_stack_size;
@@ -284,6 +283,11 @@ struct worker {
     /* ---- shared */
     struct run_queue queue;
     struct worker_stats stats;
+
+    /* ---- for the "blocking the worker" monitor (checks.c): relaxed atomics */
+    _Atomic bool is_in_task;         /* the worker is inside a task's run right now */
+    _Atomic uint64_t long_run_index; /* the monitor's verdict: run number N is too long */
+    _Atomic uint64_t long_run_since_ns; /* ... and it was first seen running at this time */
 
     /* ---- the idle worker's bed (driver.c default: mutex + condvar) */
     pthread_mutex_t park_mutex;
@@ -370,6 +374,15 @@ struct rt_runtime {
         _Atomic uint32_t counts;
     } idle;
 
+    /* ---- the checks' monitor thread (checks.c), when is_checking */
+    struct {
+        pthread_t thread;
+        bool has_thread;
+        pthread_mutex_t mutex;
+        pthread_cond_t stop;
+        bool is_stopping; /* guarded by mutex */
+    } monitor;
+
     /* ---- rt_block_on */
     pthread_mutex_t main_mutex;
     pthread_cond_t main_done;
@@ -393,13 +406,20 @@ static inline void check_no_blocking_lock_held(struct rt_task *t, const char *yi
     if (__builtin_expect(t->nblocking_locks != 0, 0))
         check_lock_held_across_yield(t, yield_point);
 }
-void check_ran_too_long(struct worker *w, struct rt_task *t, uint64_t ran_ns);
+/* Check (c): a monitor thread watches the workers' run counters; a run it sees twice,
+ * blocking_warn_ns apart, is too long, and the worker reports it when it ends. */
+void checks_monitor_start(struct rt_runtime *rt);
+void checks_monitor_stop(struct rt_runtime *rt);
+/* After a run ended: did the monitor find it too long? (run_index: stats.nruns at its start) */
+static inline bool check_run_was_too_long(struct worker *w, uint64_t run_index)
+{
+    return atomic_load_explicit(&w->long_run_index, memory_order_relaxed) == run_index;
+}
+void check_ran_too_long(struct worker *w, struct rt_task *t);
 void check_list_live_tasks(struct rt_runtime *rt);
 bool checks_default_enabled(void);
 
-/* A coarse monotonic clock (a few ns to read; ~1-4 ms resolution): good enough for the
- * "blocking the worker" check, cheap enough to read at every task switch. */
-uint64_t clock_coarse_ns(void);
+/* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t clock_monotonic_ns(void);
 
 /* Bumps a counter that only one thread writes (others read snapshots). */

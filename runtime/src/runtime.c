@@ -47,13 +47,6 @@ _Noreturn void rt_assert_failed(const char *file, int line, const char *cond, co
     abort();
 }
 
-uint64_t clock_coarse_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 uint64_t clock_monotonic_ns(void)
 {
     struct timespec ts;
@@ -142,6 +135,8 @@ rt_runtime *rt_runtime_new(const rt_config *config)
             w->has_thread = true;
         }
     }
+    if (rt->is_checking)
+        checks_monitor_start(rt);
     return rt;
 
 fail_stop_threads:
@@ -273,6 +268,7 @@ void rt_runtime_free(rt_runtime *rt)
         return;
     RT_ASSERT(!sched_current_worker(), "rt_runtime_free called from inside the runtime");
     /* 1 */
+    checks_monitor_stop(rt);
     stop_worker_threads(rt);
     atomic_store(&rt->is_shutting_down, true);
     if (sched_live_tasks(rt) > 0) {

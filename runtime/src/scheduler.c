@@ -23,15 +23,16 @@
  *      stack, publishes its result and wakes its joiner. (Done here, on the worker's own
  *      stack, and not by the task: until the switch is over the task is still running on
  *      its stack, and nobody else may resume it.)
- *   6. Check "blocking the worker": did it run too long without a yield point?
+ *   6. Check "blocking the worker": did the checks' monitor thread see this run go on
+ *      too long without a yield point? (The monitor watches; the worker only asks.)
  *
  * Where a runnable task goes (sched_make_runnable): from a task or the loop of a worker,
  * into that worker's LIFO slot (a yield: the back of its queue); from any other thread, into
  * the injection queue. Then, if some worker sleeps and none is searching, wake one.
  *
  * Deliberate simplifications: the LIFO slot cannot be stolen (a task there waits for its
- * worker, like in Tokio); the "blocking the worker" check only notices a long run after
- * it ends.
+ * worker, like in Tokio); a task that never reaches a yield point at all is never
+ * reported by the "blocking the worker" check (it reports when the run ends).
  */
 #include "internal.h"
 #include "trace.h"
@@ -148,7 +149,6 @@ static void worker_idle(struct worker *w, bool (*should_stop)(struct rt_runtime 
         counter_bump(&w->stats.nparks, 1);
         rt->driver->park(w, timeout_ns);
     }
-    w->run_started_ns = clock_coarse_ns(); /* idle time is nobody's run time */
     pthread_mutex_lock(&rt->idle.mutex);
     if (w->is_sleeping) { /* nobody woke us (timeout, work seen, stop): unregister */
         for (int i = 0; i < rt->idle.nsleepers; i++) {
@@ -310,22 +310,20 @@ static void task_finish_on_worker(struct worker *w, struct rt_task *t)
 
 static void run_task(struct worker *w, struct rt_task *t)
 {
-    struct rt_runtime *rt = w->rt;
     w->current = t;
+    uint64_t run_index = atomic_load_explicit(&w->stats.nruns, memory_order_relaxed) + 1;
     counter_bump(&w->stats.nruns, 1);
     trace_run_start(w, t);
     /* 4. run it until its next yield point */
+    atomic_store_explicit(&w->is_in_task, true, memory_order_relaxed);
     fiber_switch(&w->scheduler, &t->fiber, false);
+    atomic_store_explicit(&w->is_in_task, false, memory_order_relaxed);
     trace_run_stop(w, t);
     w->current = NULL;
-    /* 6 (before 5, while nobody else can touch t): blocking the worker? */
-    if (rt->is_checking) {
-        /* One clock read per run: when this task stopped is when the next one starts. */
-        uint64_t now = clock_coarse_ns();
-        if (now - w->run_started_ns > rt->blocking_warn_ns)
-            check_ran_too_long(w, t, now - w->run_started_ns);
-        w->run_started_ns = now;
-    }
+    /* 6 (before 5, while nobody else can touch t): did the monitor see it block the
+     * worker? One relaxed load; the clock is read only when the answer is yes. */
+    if (check_run_was_too_long(w, run_index))
+        check_ran_too_long(w, t);
     /* 5. what it asked for */
     switch (t->request) {
     case SWITCH_YIELD:
@@ -348,7 +346,6 @@ void sched_run_worker(struct worker *w, bool (*should_stop)(struct rt_runtime *)
                       int64_t wake_every_ns)
 {
     this_thread_worker = w;
-    w->run_started_ns = clock_coarse_ns();
     fiber_init_for_thread(&w->scheduler);
     checks_enter_worker_thread(w);
     for (;;) {

@@ -8,6 +8,7 @@
 #   make demo             the system at work
 #   make viz [LAB=NN]     scheduler pictures of a scenario
 #   make bench            benchmarks -> $(O)/bench/results.tsv
+#   make fuzz [FUZZ_SECONDS=N]  libFuzzer on the RESP frame parser (clang), default 60 s
 #   make labs             regenerate labs/ from the solution blocks in solutions/
 #   make format           clang-format every C file we own
 #   make compdb           compile_commands.json for editors (needs bear)
@@ -34,6 +35,7 @@
 # A suite finds its helper programs and its lab's server next to its own executable.
 
 O      ?= build
+FUZZ_SECONDS ?= 60
 SAN    ?=
 WERROR ?= 0
 LAB    ?=
@@ -157,7 +159,7 @@ LAB_TARGETS = $(foreach l,$(LABS),$(B)/$(1)/$(l)/all)
 
 # ---------------------------------------------------------------- targets
 .DEFAULT_GOAL := all
-.PHONY: all deps check check-suites check-labs check-aarch64 grade demo viz bench labs \
+.PHONY: all deps check check-suites check-labs check-aarch64 grade demo viz bench fuzz labs \
         format compdb clean
 
 all: $(RT_A) $(LIB_A) $(HAR_A) $(SUITES) $(SUITE_PROGS) $(TOOLS) $(BENCHES) \
@@ -196,6 +198,9 @@ viz: deps
 
 bench: $(BENCHES)
 	@tools/bench.sh "$(O)" "$(SAN)" $(BENCHES)
+
+fuzz:
+	@tools/fuzz.sh $(FUZZ_SECONDS) $(O)
 
 labs:
 	@tools/labgen.sh solutions labs $(LABS)

@@ -7,6 +7,8 @@
  * progress goes to stderr. Each timing is the median of RUNS runs.
  *
  *   spawn_join_ns                 spawn + run + join of an empty task, one worker
+ *                                 (tracing compiled in, off: what every program pays)
+ *   spawn_join_traced_ns          the same with tracing on (rt_trace_start)
  *   yield_roundtrip_ns            two tasks yielding to each other on one worker
  *   switch_ns                     one raw context switch (rt_context_switch)
  *   parked_task_rss_bytes         100,000 parked tasks: resident memory growth / 100,000
@@ -18,6 +20,7 @@
 #include "rt_blocking_mutex.h"
 #include "rt_context_impl.h"
 #include "rt_park.h"
+#include "rt_trace.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -87,13 +90,21 @@ static void *spawn_join_loop(void *arg)
     return NULL;
 }
 
-static double bench_spawn_join(void)
+/* trace_path: NULL for tracing off; else each run is traced into that file. */
+static double bench_spawn_join(const char *trace_path)
 {
     double runs[RUNS];
     rt_runtime *rt = one_worker_runtime();
-    for (int r = 0; r < RUNS; r++)
+    for (int r = 0; r < RUNS; r++) {
+        if (trace_path)
+            rt_trace_start(rt, trace_path);
         rt_block_on(rt, spawn_join_loop, &runs[r], NULL);
+        if (trace_path)
+            rt_trace_stop(rt); /* writing the file is not part of the measured loop */
+    }
     rt_runtime_free(rt);
+    if (trace_path)
+        unlink(trace_path);
     return median(runs, RUNS);
 }
 
@@ -323,7 +334,11 @@ static double bench_condvar_pingpong(void)
 int main(void)
 {
     fprintf(stderr, "bench runtime: spawn + join ...\n");
-    report("spawn_join_ns", bench_spawn_join(), "ns");
+    report("spawn_join_ns", bench_spawn_join(NULL), "ns");
+    fprintf(stderr, "bench runtime: spawn + join, traced ...\n");
+    char trace_path[64];
+    snprintf(trace_path, sizeof trace_path, "/tmp/spawnlab-bench-%d.trace", (int)getpid());
+    report("spawn_join_traced_ns", bench_spawn_join(trace_path), "ns");
     fprintf(stderr, "bench runtime: yield round trip ...\n");
     report("yield_roundtrip_ns", bench_yield_roundtrip(), "ns");
     fprintf(stderr, "bench runtime: context switch ...\n");

@@ -25,6 +25,7 @@
 #include "rt.h"
 #include "rt_context_impl.h"
 #include "rt_park.h"
+#include "tracer.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -373,6 +374,11 @@ struct rt_runtime {
          * orders both (scheduler.c explains why that matters) */
         _Atomic uint32_t counts;
     } idle;
+
+    /* ---- tracing (trace.h, tracer.c): RT_TRACE=path or rt_trace_start */
+    struct tracer tracer;
+    uint64_t trace_origin_ns; /* clock_monotonic_ns() when the trace began */
+    char trace_path[4096];    /* where the trace will be written */
 
     /* ---- the checks' monitor thread (checks.c), when is_checking */
     struct {

@@ -20,6 +20,8 @@
  *   5. free everything. Tasks that ignored the abort are abandoned (their memory leaks).
  */
 #include "internal.h"
+#include "rt_trace.h"
+#include "trace.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,12 +108,69 @@ static void config_resolve(const rt_config *config, struct rt_runtime *rt)
     blocking_pool_init(&rt->blocking, max_blocking);
 }
 
+/* ------------------------------------------------------------ tracing */
+
+int rt_trace_start(rt_runtime *rt, const char *path)
+{
+    if (atomic_load(&rt->tracer.is_on))
+        return -EBUSY;
+    if (path != rt->trace_path)
+        snprintf(rt->trace_path, sizeof rt->trace_path, "%s", path);
+    rt->trace_origin_ns = clock_monotonic_ns();
+    return tracer_start(&rt->tracer, path, rt->nworkers, RT_TRACE_CLOCK_REAL);
+}
+
+int rt_trace_stop(rt_runtime *rt)
+{
+    return tracer_stop(&rt->tracer);
+}
+
+void rt_trace_mark(const char *label)
+{
+    struct rt_task *t = task_current();
+    if (t && label && label[0] && !strpbrk(label, "\r\n") && trace_is_on(t->rt))
+        trace_emit(t->rt, trace_worker_index(t->rt),
+                   (rt_trace_record){.event = RT_TRACE_MARK, .task = t->id, .text = label});
+}
+
+static void report_trace_written(struct rt_runtime *rt, int rc)
+{
+    if (rc == 0)
+        fprintf(stderr, "spawnlab: trace written to %s (draw it: tools/schedviz --png DIR %s)\n",
+                rt->trace_path, rt->trace_path);
+    else
+        fprintf(stderr, "spawnlab: could not write the trace to %s: %s\n", rt->trace_path,
+                strerror(-rc));
+}
+
+/* RT_TRACE=path: trace every runtime of the program. When one program creates several
+ * runtimes, the second and later ones write to path.2, path.3, ... so none overwrites
+ * another's trace. */
+static void start_tracing_from_environment(struct rt_runtime *rt)
+{
+    static _Atomic int nruntimes_traced;
+    const char *path = getenv("RT_TRACE");
+    if (!path || !path[0])
+        return;
+    int n = atomic_fetch_add(&nruntimes_traced, 1) + 1;
+    if (n == 1)
+        snprintf(rt->trace_path, sizeof rt->trace_path, "%s", path);
+    else
+        snprintf(rt->trace_path, sizeof rt->trace_path, "%s.%d", path, n);
+    int rc = rt_trace_start(rt, rt->trace_path);
+    if (rc < 0)
+        fprintf(stderr, "spawnlab: RT_TRACE=%s: cannot trace: %s\n", path, strerror(-rc));
+}
+
 rt_runtime *rt_runtime_new(const rt_config *config)
 {
     struct rt_runtime *rt = calloc(1, sizeof *rt);
     if (!rt)
         return NULL;
     config_resolve(config, rt);
+    /* Before any worker starts: their first events may already be traced. */
+    tracer_init(&rt->tracer);
+    start_tracing_from_environment(rt);
     rt->driver = &condvar_driver;
     atomic_init(&rt->next_task_id, 1);
     injection_init(&rt->injection);
@@ -148,6 +207,7 @@ fail_stop_threads:
     for (int i = 0; i < rt->nworkers; i++)
         worker_destroy(&rt->workers[i]);
 fail_free_arrays:
+    tracer_destroy(&rt->tracer); /* writes what RT_TRACE recorded, if anything */
     free(rt->workers);
     free(rt->idle.sleepers);
     stack_pool_destroy(&rt->stacks);
@@ -289,6 +349,9 @@ void rt_runtime_free(rt_runtime *rt)
                         "chapters/appendix-runtime.md#shutdown\n",
                 (long long)abandoned);
     /* 5 */
+    if (atomic_load(&rt->tracer.is_on))
+        report_trace_written(rt, rt_trace_stop(rt));
+    tracer_destroy(&rt->tracer);
     for (int i = 0; i < rt->nworkers; i++)
         worker_destroy(&rt->workers[i]);
     stack_pool_destroy(&rt->stacks);

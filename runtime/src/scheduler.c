@@ -147,7 +147,9 @@ static void worker_idle(struct worker *w, bool (*should_stop)(struct rt_runtime 
     pthread_mutex_unlock(&rt->idle.mutex);
     if (!work_is_visible(rt) && !should_stop(rt)) {
         counter_bump(&w->stats.nparks, 1);
+        trace_worker_sleep(w);
         rt->driver->park(w, timeout_ns);
+        trace_worker_wakeup(w);
     }
     pthread_mutex_lock(&rt->idle.mutex);
     if (w->is_sleeping) { /* nobody woke us (timeout, work seen, stop): unregister */
@@ -301,7 +303,6 @@ static struct rt_task *find_task(struct worker *w)
 static void task_finish_on_worker(struct worker *w, struct rt_task *t)
 {
     counter_bump(&w->stats.nfinished, 1);
-    trace_exit(t, t->outcome);
     fiber_destroy(&t->fiber);
     stack_free(&w->rt->stacks, &w->stacks, &t->stack);
     task_complete(t, t->outcome, t->result);

@@ -264,6 +264,7 @@ void task_complete(struct rt_task *t, enum task_outcome outcome, void *result)
         outcome = OUTCOME_CANCELLED, result = NULL;
     t->outcome = outcome;
     t->result = result;
+    trace_exit(t, outcome);
     /* acq_rel: the joiner (acquire) sees outcome and result; we see its join_waker */
     int before = atomic_exchange_explicit(&t->join_state, JOIN_COMPLETE, memory_order_acq_rel);
     if (before == JOIN_WAITING)

@@ -13,6 +13,7 @@
 #include "tracer.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +59,9 @@ int tracer_start(struct tracer *tr, const char *path, int nworkers, rt_trace_clo
 {
     if (atomic_load(&tr->is_on))
         return -EBUSY;
-    tr->workers = calloc((size_t)nworkers, sizeof *tr->workers);
+    tr->workers = aligned_alloc(64, (size_t)nworkers * sizeof *tr->workers);
+    if (tr->workers)
+        memset(tr->workers, 0, (size_t)nworkers * sizeof *tr->workers);
     tr->path = strdup(path);
     if (!tr->workers || !tr->path) {
         release_buffers(tr);
@@ -119,13 +122,29 @@ void tracer_record(struct tracer *tr, int worker, const rt_trace_record *record)
 {
     if (!atomic_load_explicit(&tr->is_on, memory_order_acquire))
         return;
-    if (worker >= 0 && worker < tr->nworkers) {
-        append(tr, &tr->workers[worker], record);
-        return;
+    bool is_worker = worker >= 0 && worker < tr->nworkers;
+    struct trace_buffer *b = is_worker ? &tr->workers[worker] : &tr->others;
+    atomic_fetch_add(&b->nrecording, 1);
+    if (atomic_load(&tr->is_on)) { /* still on: tracer_stop now waits for us */
+        if (is_worker) {
+            append(tr, b, record);
+        } else {
+            pthread_mutex_lock(&tr->others_mutex);
+            append(tr, b, record);
+            pthread_mutex_unlock(&tr->others_mutex);
+        }
     }
-    pthread_mutex_lock(&tr->others_mutex);
-    append(tr, &tr->others, record);
-    pthread_mutex_unlock(&tr->others_mutex);
+    atomic_fetch_sub(&b->nrecording, 1);
+}
+
+/* Waits until no thread is inside tracer_record (is_on is already false). */
+static void wait_for_recorders(struct tracer *tr)
+{
+    for (int i = 0; i <= tr->nworkers; i++) {
+        struct trace_buffer *b = i < tr->nworkers ? &tr->workers[i] : &tr->others;
+        while (atomic_load(&b->nrecording) > 0)
+            sched_yield(); /* a recorder holds it for a few stores */
+    }
 }
 
 /* An event and where it came from: the sort key that keeps each buffer's own order. */
@@ -188,6 +207,7 @@ int tracer_stop(struct tracer *tr)
 {
     if (!atomic_exchange(&tr->is_on, false))
         return -EINVAL;
+    wait_for_recorders(tr);
     size_t n = 0;
     struct merged *all = merge(tr, &n);
     int rc = all ? write_file(tr, all, n) : -ENOMEM;

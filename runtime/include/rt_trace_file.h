@@ -20,8 +20,9 @@
  *     1200 0 run 1
  *     ...
  *
- * The first line is exactly "spawnlab-trace 1". Header lines ("clock", "workers") come
- * next, then events, one per line, in non-decreasing time order:
+ * The first line is exactly "spawnlab-trace 1". Header lines come next - "clock" (optional,
+ * real by default) and "workers" (required) - then events, one per line, in non-decreasing
+ * time order:
  *
  *     TIME WORKER EVENT FIELDS...
  *
@@ -113,6 +114,7 @@ typedef struct rt_trace_record {
     uint64_t object;
     const char *word;
     const char *text; /* NAME / TEXT, or NULL */
+    size_t line;      /* read from a file: its line there (for messages); else 0 */
 } rt_trace_record;
 
 typedef enum rt_trace_clock { RT_TRACE_CLOCK_REAL, RT_TRACE_CLOCK_VIRTUAL } rt_trace_clock;

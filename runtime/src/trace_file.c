@@ -425,6 +425,9 @@ static int parse_lines(trace_storage *s, line_cursor *c, char *line)
                 return rc;
             continue;
         }
+        if (!in_events && s->trace.nworkers == 0)
+            return fail(c, "the header must say how many workers ran ('workers N') before "
+                           "the first event");
         in_events = true;
         rt_trace_record r;
         int rc = parse_event(c, &r, previous_time);
@@ -434,6 +437,7 @@ static int parse_lines(trace_storage *s, line_cursor *c, char *line)
             return fail(c, "worker %d does not exist (the header says %d workers)", r.worker,
                         s->trace.nworkers);
         previous_time = r.time_ns;
+        r.line = c->number;
         if ((rc = push_record(s, &r)))
             return fail(c, "out of memory");
     }

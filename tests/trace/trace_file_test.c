@@ -26,26 +26,26 @@ static void write_temp(char *path, size_t cap, const char *text)
 
 /* One record of every event, with every field set to something distinct. */
 static const rt_trace_record every_event[] = {
-    {0, 0, RT_TRACE_SPAWN, 1, 0, 0, 0, NULL, "main"},
-    {10, 0, RT_TRACE_RUN, 1, 0, 0, 0, NULL, NULL},
-    {20, 0, RT_TRACE_SPAWN, 2, 1, 0, 0, NULL, "conn 127.0.0.1:5000"},
-    {25, 0, RT_TRACE_OBJECT, 0, 0, 0, 0x5581e2a0, "mpsc", "jobs"},
-    {30, 0, RT_TRACE_SEND, 1, 2, 0, 0x5581e2a0, NULL, NULL},
-    {35, 0, RT_TRACE_WAKE, 2, 1, 0, 0, "send", NULL},
-    {40, 0, RT_TRACE_PARK, 1, 0, 0, 0x5581e2a0, "channel", NULL},
-    {40, 0, RT_TRACE_STOP, 1, 0, 0, 0, "park", NULL},
-    {50, 1, RT_TRACE_STEAL, 0, 0, 3, 0, NULL, NULL},
-    {55, 1, RT_TRACE_RUN, 2, 0, 0, 0, NULL, NULL},
-    {60, 1, RT_TRACE_RECV, 2, 1, 0, 0x5581e2a0, NULL, NULL},
-    {61, 1, RT_TRACE_LOCK_WAIT, 2, 0, 0, 0x10, NULL, NULL},
-    {62, 1, RT_TRACE_LOCK_ACQUIRE, 2, 0, 0, 0x10, NULL, NULL},
-    {63, 1, RT_TRACE_LOCK_RELEASE, 2, 0, 0, 0x10, NULL, NULL},
-    {64, 1, RT_TRACE_MARK, 2, 0, 0, 0, NULL, "served 3 commands"},
-    {70, 1, RT_TRACE_EXIT, 2, 0, 0, 0, "panicked", NULL},
-    {70, 1, RT_TRACE_STOP, 2, 0, 0, 0, "exit", NULL},
-    {71, 1, RT_TRACE_SLEEP, 0, 0, 0, 0, NULL, NULL},
-    {80, RT_TRACE_NO_WORKER, RT_TRACE_WAKE, 1, 0, 0, 0, "io", NULL},
-    {81, 1, RT_TRACE_WAKEUP, 0, 0, 0, 0, NULL, NULL},
+    {0, 0, RT_TRACE_SPAWN, 1, 0, 0, 0, NULL, "main", 0},
+    {10, 0, RT_TRACE_RUN, 1, 0, 0, 0, NULL, NULL, 0},
+    {20, 0, RT_TRACE_SPAWN, 2, 1, 0, 0, NULL, "conn 127.0.0.1:5000", 0},
+    {25, 0, RT_TRACE_OBJECT, 0, 0, 0, 0x5581e2a0, "mpsc", "jobs", 0},
+    {30, 0, RT_TRACE_SEND, 1, 2, 0, 0x5581e2a0, NULL, NULL, 0},
+    {35, 0, RT_TRACE_WAKE, 2, 1, 0, 0, "send", NULL, 0},
+    {40, 0, RT_TRACE_PARK, 1, 0, 0, 0x5581e2a0, "channel", NULL, 0},
+    {40, 0, RT_TRACE_STOP, 1, 0, 0, 0, "park", NULL, 0},
+    {50, 1, RT_TRACE_STEAL, 0, 0, 3, 0, NULL, NULL, 0},
+    {55, 1, RT_TRACE_RUN, 2, 0, 0, 0, NULL, NULL, 0},
+    {60, 1, RT_TRACE_RECV, 2, 1, 0, 0x5581e2a0, NULL, NULL, 0},
+    {61, 1, RT_TRACE_LOCK_WAIT, 2, 0, 0, 0x10, NULL, NULL, 0},
+    {62, 1, RT_TRACE_LOCK_ACQUIRE, 2, 0, 0, 0x10, NULL, NULL, 0},
+    {63, 1, RT_TRACE_LOCK_RELEASE, 2, 0, 0, 0x10, NULL, NULL, 0},
+    {64, 1, RT_TRACE_MARK, 2, 0, 0, 0, NULL, "served 3 commands", 0},
+    {70, 1, RT_TRACE_EXIT, 2, 0, 0, 0, "panicked", NULL, 0},
+    {70, 1, RT_TRACE_STOP, 2, 0, 0, 0, "exit", NULL, 0},
+    {71, 1, RT_TRACE_SLEEP, 0, 0, 0, 0, NULL, NULL, 0},
+    {80, RT_TRACE_NO_WORKER, RT_TRACE_WAKE, 1, 0, 0, 0, "io", NULL, 0},
+    {81, 1, RT_TRACE_WAKEUP, 0, 0, 0, 0, NULL, NULL, 0},
 };
 enum { NEVERY = sizeof every_event / sizeof every_event[0] };
 
@@ -91,9 +91,9 @@ static void test_trace_round_trip_every_event(void)
 static void test_trace_writer_refuses_invalid_fields(void)
 {
     FILE *sink = fopen("/dev/null", "w");
-    rt_trace_record bad_word = {0, 0, RT_TRACE_PARK, 1, 0, 0, 0, "coffee", NULL};
-    rt_trace_record no_name = {0, 0, RT_TRACE_SPAWN, 1, 0, 0, 0, NULL, NULL};
-    rt_trace_record newline = {0, 0, RT_TRACE_MARK, 1, 0, 0, 0, NULL, "two\nlines"};
+    rt_trace_record bad_word = {0, 0, RT_TRACE_PARK, 1, 0, 0, 0, "coffee", NULL, 0};
+    rt_trace_record no_name = {0, 0, RT_TRACE_SPAWN, 1, 0, 0, 0, NULL, NULL, 0};
+    rt_trace_record newline = {0, 0, RT_TRACE_MARK, 1, 0, 0, 0, NULL, "two\nlines", 0};
     SL_CHECK(rt_trace_write_record(sink, &bad_word) == -EINVAL, "park reason 'coffee' accepted");
     SL_CHECK(rt_trace_write_record(sink, &no_name) == -EINVAL, "a spawn without a name accepted");
     SL_CHECK(rt_trace_write_record(sink, &newline) == -EINVAL, "a mark with a newline accepted");
@@ -110,18 +110,19 @@ static const struct {
     {"spawnlab-trace 1\nclock sideways\n", ":2: the clock must be 'real' or 'virtual'"},
     {"spawnlab-trace 1\nworkers 0\n", ":2: 'workers' needs a count"},
     {"spawnlab-trace 1\nworkers 1\n5 0 jump 1\n", ":3: unknown event 'jump'"},
-    {"spawnlab-trace 1\n5 0 run\n", ":2: the line ends where the task id was expected"},
-    {"spawnlab-trace 1\n5 0 run x1\n", ":2: the task id must be an unsigned number, not 'x1'"},
-    {"spawnlab-trace 1\n5 0 run -1\n", ":2: the task id must be an unsigned number"},
-    {"spawnlab-trace 1\n5 0 run 1 2\n", ":2: unexpected '2' at the end of a 'run' line"},
-    {"spawnlab-trace 1\n9 0 run 1\n5 0 run 1\n", ":3: time goes backwards (5 after 9)"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 run\n", ":3: the line ends where the task id was expected"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 run x1\n", ":3: the task id must be an unsigned number, not 'x1'"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 run -1\n", ":3: the task id must be an unsigned number"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 run 1 2\n", ":3: unexpected '2' at the end of a 'run' line"},
+    {"spawnlab-trace 1\nworkers 1\n9 0 run 1\n5 0 run 1\n", ":4: time goes backwards (5 after 9)"},
     {"spawnlab-trace 1\nworkers 2\n5 2 run 1\n", ":3: worker 2 does not exist"},
-    {"spawnlab-trace 1\n5 zero run 1\n", ":2: the worker must be a worker index or '-'"},
-    {"spawnlab-trace 1\n5 0 park 1 coffee 0\n", ":2: 'coffee' is not a valid park reason"},
-    {"spawnlab-trace 1\n5 0 spawn 1 0\n", ":2: the line ends where the task's name was expected"},
-    {"spawnlab-trace 1\n5 0 sleep\n", ":2: expected '-' after 'sleep'"},
-    {"spawnlab-trace 1\n5 0 wake 1 0", ":2: the line ends where the wake cause was expected"},
-    {"spawnlab-trace 1\n99999999999999999999999 0 run 1\n", ":2: the time in ns must be"},
+    {"spawnlab-trace 1\nworkers 1\n5 zero run 1\n", ":3: the worker must be a worker index or '-'"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 park 1 coffee 0\n", ":3: 'coffee' is not a valid park reason"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 spawn 1 0\n", ":3: the line ends where the task's name was expected"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 sleep\n", ":3: expected '-' after 'sleep'"},
+    {"spawnlab-trace 1\nworkers 1\n5 0 wake 1 0", ":3: the line ends where the wake cause was expected"},
+    {"spawnlab-trace 1\nworkers 1\n99999999999999999999999 0 run 1\n", ":3: the time in ns must be"},
+    {"spawnlab-trace 1\nclock real\n5 0 run 1\n", ":3: the header must say how many workers ran"},
 };
 
 static void test_trace_reader_names_line_and_problem(void)

@@ -31,7 +31,6 @@
 typedef struct builder {
     sv_model *model;
     const rt_trace_record *record;
-    size_t index; /* of the record, counting from 1 as a person does */
     char *err;
     size_t errcap;
 } builder;
@@ -41,8 +40,8 @@ typedef struct builder {
 static int fail(builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(builder *b, const char *fmt, ...)
 {
-    int n = snprintf(b->err, b->errcap, "%s: event %zu (at %" PRIu64 " ns): ", b->model->path,
-                     b->index, b->record->time_ns);
+    int n = snprintf(b->err, b->errcap, "%s:%zu: at %" PRIu64 " ns: ", b->model->path,
+                     b->record->line, b->record->time_ns);
     if (n >= 0 && (size_t)n < b->errcap) {
         va_list args;
         va_start(args, fmt);
@@ -621,7 +620,6 @@ int sv_model_build(sv_model *model, const char *path, const rt_trace *trace, cha
     builder b = {.model = model, .err = err, .errcap = errcap};
     for (size_t i = 0; i < trace->nrecords; i++) {
         b.record = &trace->records[i];
-        b.index = i + 1;
         if (i > 0 && b.record->time_ns < trace->records[i - 1].time_ns)
             return fail(&b, "time goes backwards (events must be in time order)");
         int rc = on_event(&b);

@@ -15,6 +15,12 @@
  * (a MutexGuard is not Send); here the runtime's check stops the program with a message.
  * If a lock must be held while waiting, use a task-aware lock, which parks the task
  * instead of the thread (it costs more; restructuring is usually better).
+ *
+ * Which lock, in short:
+ *   - short critical section, nothing yields inside -> this one (rt_blocking_mutex);
+ *   - held across a yield point                      -> rt_mutex (rt_mutex.h), task-aware;
+ *   - contended either way                           -> shard the state (N locks), or hand
+ *                                                       it to one task and send it messages.
  */
 #ifndef SPAWNLAB_RT_BLOCKING_MUTEX_H
 #define SPAWNLAB_RT_BLOCKING_MUTEX_H

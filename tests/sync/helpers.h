@@ -1,0 +1,65 @@
+/*
+ * helpers.h - what the sync suite's files share.
+ *
+ * run_main() runs a main task on a fresh runtime (1 worker = current_thread, more =
+ * multi_thread), checks that every task it spawned has finished, and frees it.
+ *
+ * Seeded interleavings: the runtime's deterministic mode (one worker, a seeded choice of
+ * the next task) comes with issue 4. Until then the stress tests make their own: each task
+ * calls chaos_yield() between operations, which yields a seeded-random number of times
+ * (0-3), so every seed gives a different interleaving on current_thread - repeatable - and
+ * a different one on multi_thread. Issue 4's seeded scheduler will make them stronger.
+ */
+#ifndef SPAWNLAB_TESTS_SYNC_HELPERS_H
+#define SPAWNLAB_TESTS_SYNC_HELPERS_H
+
+#include "harness.h"
+#include "rt.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+int run_main(int nworkers, void *(*fn)(void *), void *arg);
+
+extern const int worker_counts[];
+enum { NWORKER_COUNTS = 3 };
+
+/* ThreadSanitizer builds allow fewer live fibers and run slower. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+
+/* A small seeded generator (xorshift32); one per task, never shared. */
+typedef struct chaos {
+    uint32_t state;
+} chaos;
+
+chaos chaos_seed(uint32_t seed, uint32_t stream);
+uint32_t chaos_next(chaos *c);
+/* Yields 0-3 times (seeded). Returns rt_yield's error, if any. */
+int chaos_yield(chaos *c);
+
+/* Yields until *flag is at least n (another task's progress); gives up after many tries. */
+void yield_until_at_least(_Atomic int *counter, int n);
+/* Yields k times: on one worker, lets every runnable task run until it parks. */
+void yield_times(int k);
+
+/* Prints "SKIPPED: <why>" once per test and returns (the test passes). */
+void sl_skip(const char *test, const char *why);
+
+extern const sl_test sync_lock_tests[];
+extern const sl_test sync_channel_tests[];
+extern const sl_test sync_broadcast_tests[];
+extern const sl_test sync_select_tests[];
+extern const sl_test sync_structured_tests[];
+extern const sl_test sync_stress_tests[];
+
+#endif

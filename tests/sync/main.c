@@ -1,0 +1,18 @@
+/*
+ * main.c - the sync suite: task-aware locks, channels, select, structured concurrency.
+ *
+ *     build/.../tests/sync/suite [TEST...]
+ */
+#include "helpers.h"
+
+static const sl_suite suites[] = {
+    {"sync_locks", sync_lock_tests, 60},
+    {"sync_channels", sync_channel_tests, 60},
+    {"sync_stress", sync_stress_tests, 300},
+    SL_SUITE_END,
+};
+
+int main(int argc, char **argv)
+{
+    return sl_main(argc, argv, suites);
+}

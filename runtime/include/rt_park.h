@@ -45,13 +45,15 @@ typedef enum rt_park_reason {
     RT_PARK_YIELD = 0, /* rt_yield: runnable, just letting others go first */
     RT_PARK_JOIN,      /* rt_join: waiting for another task to finish */
     RT_PARK_LOCK,      /* a task-aware lock, semaphore or notify */
-    RT_PARK_CHANNEL,   /* a channel: room to send, or a value to receive */
+    RT_PARK_CHANNEL,   /* a channel, when the direction does not matter (a select, say) */
+    RT_PARK_SEND,      /* a channel: waiting for room to send (the receiver makes it) */
+    RT_PARK_RECV,      /* a channel: waiting for a value to receive (a sender brings it) */
     RT_PARK_IO,        /* a socket becoming readable or writable (the reactor) */
     RT_PARK_TIMER,     /* a sleep, an interval or a timeout */
     RT_PARK_OTHER,     /* anything else (tests, user-made primitives) */
 } rt_park_reason;
 
-/* "yield", "join", "lock", "channel", "io", "timer", "other". */
+/* "yield", "join", "lock", "channel", "send", "recv", "io", "timer", "other". */
 const char *rt_park_reason_name(rt_park_reason reason);
 
 /* A waker: who to wake and for which wait. A small value, copied freely (store it in a

@@ -38,7 +38,8 @@
  *   stop          TASK WHY                       the worker switched out of TASK;
  *                                                WHY: park | yield | exit
  *   park          TASK REASON OBJECT             TASK waits; REASON: yield | join | lock |
- *                                                channel | io | timer | other
+ *                                                channel | send (for room) | recv (for a
+ *                                                value) | io | timer | other
  *   wake          TASK BY CAUSE                  TASK became runnable; BY is the waking task
  *                                                (0: not a task); CAUSE: send | recv |
  *                                                unlock | io | timer | exit | abort | spawn |

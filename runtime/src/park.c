@@ -51,8 +51,8 @@ static unsigned word_status(uint64_t word)
 
 const char *rt_park_reason_name(rt_park_reason reason)
 {
-    static const char *const names[] = {"yield", "join", "lock", "channel",
-                                        "io",    "timer", "other"};
+    static const char *const names[] = {"yield", "join", "lock",  "channel", "send",
+                                        "recv",  "io",   "timer", "other"};
     return (unsigned)reason < sizeof names / sizeof names[0] ? names[reason] : "?";
 }
 

@@ -98,7 +98,8 @@ static inline const char *trace_wake_cause(const struct rt_task *t)
 {
     static const char *const causes[] = {
         [RT_PARK_YIELD] = "yield",  [RT_PARK_JOIN] = "exit", [RT_PARK_LOCK] = "unlock",
-        [RT_PARK_CHANNEL] = "send", [RT_PARK_IO] = "io",     [RT_PARK_TIMER] = "timer",
+        [RT_PARK_CHANNEL] = "send", [RT_PARK_SEND] = "recv", /* room made by a receive */
+        [RT_PARK_RECV] = "send",    [RT_PARK_IO] = "io",     [RT_PARK_TIMER] = "timer",
         [RT_PARK_OTHER] = "other",
     };
     if (atomic_load_explicit(&t->is_cancelled, memory_order_relaxed))

@@ -40,8 +40,8 @@ static const char *const event_names[RT_TRACE_NEVENTS] = {
 
 /* The fixed words an event may carry, NULL-terminated. */
 static const char *const stop_words[] = {"park", "yield", "exit", NULL};
-static const char *const park_words[] = {"yield", "join",  "lock",  "channel",
-                                         "io",    "timer", "other", NULL};
+static const char *const park_words[] = {"yield", "join", "lock",  "channel", "send",
+                                         "recv",  "io",   "timer", "other",   NULL};
 static const char *const wake_words[] = {"send",  "recv",  "unlock", "io",    "timer", "exit",
                                          "abort", "spawn", "yield",  "other", NULL};
 static const char *const exit_words[] = {"returned", "panicked", "cancelled", NULL};

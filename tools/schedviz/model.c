@@ -91,6 +91,8 @@ const char *sv_reason_name(sv_reason reason)
 
 static sv_reason reason_of(const char *word)
 {
+    if (word && (strcmp(word, "send") == 0 || strcmp(word, "recv") == 0))
+        return SV_REASON_CHANNEL; /* a channel wait whose side is known (on_park) */
     for (int r = SV_REASON_YIELD; r < SV_NREASONS; r++)
         if (word && strcmp(word, reason_names[r]) == 0)
             return (sv_reason)r;
@@ -307,7 +309,15 @@ static int on_park(builder *b)
         return fail(b, "park of task 0 (task ids start at 1)");
     close_wait(b->model, task,
                b->record->time_ns); /* parked twice without running: keep the last */
-    return open_wait(b, task, reason, object);
+    if ((rc = open_wait(b, task, reason, object)) < 0)
+        return rc;
+    /* "send" waits for room (the channel is full), "recv" for a value (it is empty). */
+    sv_wait *w = &b->model->waits[b->model->nwaits - 1];
+    if (strcmp(b->record->word, "send") == 0)
+        w->side = SV_SIDE_FULL;
+    else if (strcmp(b->record->word, "recv") == 0)
+        w->side = SV_SIDE_EMPTY;
+    return 0;
 }
 
 static int on_wake(builder *b)

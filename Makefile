@@ -160,7 +160,7 @@ LAB_TARGETS = $(foreach l,$(LABS),$(B)/$(1)/$(l)/all)
 # ---------------------------------------------------------------- targets
 .DEFAULT_GOAL := all
 .PHONY: all deps check check-suites check-labs check-aarch64 grade demo viz bench fuzz labs \
-        format compdb clean
+        format compdb clean diagrams
 
 all: $(RT_A) $(LIB_A) $(HAR_A) $(SUITES) $(SUITE_PROGS) $(TOOLS) $(BENCHES) \
      $(call LAB_TARGETS,$(IMPL))
@@ -175,6 +175,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all IMPL=solutions
 	@$(MAKE) --no-print-directory check-suites check-labs check-aarch64
+	@tools/check-anchors.sh
 
 check-suites: $(SUITES) $(SUITE_PROGS)
 	@tools/run-suites.sh $(if $(SUITES),$(SUITES),)
@@ -201,6 +202,18 @@ bench: $(BENCHES)
 
 fuzz:
 	@tools/fuzz.sh $(FUZZ_SECONDS) $(O)
+
+# diagrams: every concept diagram diagrams/NAME.dot -> $(B)/diagrams/NAME.svg and .png
+# (needs Graphviz's dot). The PNGs committed in diagrams/generated/ for the chapters are
+# rendered by the same script: tools/render-diagram.sh diagrams/NAME.dot diagrams/generated/NAME.png
+DIAGRAMS := $(patsubst diagrams/%.dot,$(B)/diagrams/%,$(wildcard diagrams/*.dot))
+diagrams: $(DIAGRAMS:%=%.svg) $(DIAGRAMS:%=%.png)
+	@echo "diagrams: $(words $(DIAGRAMS)) rendered into $(B)/diagrams/"
+
+$(B)/diagrams/%.svg: diagrams/%.dot
+	@tools/render-diagram.sh $< $@
+$(B)/diagrams/%.png: diagrams/%.dot
+	@tools/render-diagram.sh $< $@
 
 labs:
 	@tools/labgen.sh solutions labs $(LABS)

@@ -247,7 +247,7 @@ int rt_mpsc_send(rt_mpsc_sender *tx, const void *value)
     if (rc == RT_EWOULDBLOCK) {
         /* Full: wait until recv copies our value in for us (or the receiver goes). */
         struct sync_waiter w = {.value = value};
-        rc = sync_wait_handoff(&ch->lock, &ch->senders_waiting, &w, RT_PARK_CHANNEL, ch);
+        rc = sync_wait_handoff(&ch->lock, &ch->senders_waiting, &w, RT_PARK_SEND, ch);
         sync_lock_release(&ch->lock);
         if (rc == 0 && w.result == 0)
             sync_trace_send(ch, 0);
@@ -309,7 +309,7 @@ int rt_mpsc_recv(rt_mpsc_receiver *rx, void *out)
     int rc;
     while ((rc = recv_locked(ch, out, &sender, &has_sender)) == RT_EWOULDBLOCK) {
         struct sync_waiter w = {0};
-        rc = sync_wait_level(&ch->lock, &ch->receiver_waiting, &w, RT_PARK_CHANNEL, ch);
+        rc = sync_wait_level(&ch->lock, &ch->receiver_waiting, &w, RT_PARK_RECV, ch);
         if (rc != 0)
             break; /* cancelled or timed out: anything sent meanwhile stays queued */
     }

@@ -136,7 +136,7 @@ int rt_oneshot_recv(rt_oneshot_receiver *rx, void *out)
     int rc;
     while ((rc = recv_locked(o, out)) == RT_EWOULDBLOCK) {
         struct sync_waiter w = {0};
-        rc = sync_wait_level(&o->lock, &o->receiver_waiting, &w, RT_PARK_CHANNEL, o);
+        rc = sync_wait_level(&o->lock, &o->receiver_waiting, &w, RT_PARK_RECV, o);
         if (rc != 0)
             break;
     }

@@ -213,9 +213,43 @@ static void test_trace_runtime_stop_while_workers_record(void)
     unlink(path);
 }
 
+/* ------------------------------------------------------------ the make viz scenario */
+
+static void test_trace_runtime_viz_scenario_shows_backpressure(void)
+{
+    char path[96], program[4096];
+    trace_path(path, sizeof path, "channels");
+    snprintf(program, sizeof program, "%s", sl_path("../../tools/vizscenario"));
+    sl_exit e;
+    const char *argv[] = {program, "channels", path, NULL};
+    SL_CHECK_FATAL(sl_run_program(argv, 60, &e) == 0, "cannot run %s", program);
+    SL_CHECK_FATAL(e.exited && e.status == 0, "vizscenario channels: %s\n%s",
+                   sl_exit_describe(&e), e.output);
+    rt_trace *t = read_back(path);
+    unlink(path);
+    int sends = 0, recvs = 0, waits_for_room = 0, released_by_recv = 0;
+    for (size_t i = 0; i < t->nrecords; i++) {
+        const rt_trace_record *r = &t->records[i];
+        sends += r->event == RT_TRACE_SEND;
+        recvs += r->event == RT_TRACE_RECV;
+        waits_for_room += r->event == RT_TRACE_PARK && strcmp(r->word, "send") == 0;
+        released_by_recv += r->event == RT_TRACE_WAKE && strcmp(r->word, "recv") == 0;
+    }
+    SL_CHECK(sends == 12 && recvs == 12, "expected 12 sends and 12 receives, got %d and %d",
+             sends, recvs);
+    /* The channel holds 2 and the consumer is slow: producers must have waited for room,
+     * and each such wait ends with the consumer's receive making room (or the program
+     * ends - not here: every producer finishes). That is backpressure. */
+    SL_CHECK(waits_for_room > 0, "no producer ever waited for room: no backpressure shown");
+    SL_CHECK(released_by_recv == waits_for_room,
+             "%d waits for room, but %d wakes by a receive", waits_for_room, released_by_recv);
+    rt_trace_free(t);
+}
+
 const sl_test trace_runtime_tests[] = {
     SL_TEST(test_trace_runtime_records_the_scenario, 1, NULL),
     SL_TEST(test_trace_runtime_rt_trace_env_and_schedviz, 1, NULL),
     SL_TEST(test_trace_runtime_stop_while_workers_record, 1, NULL),
+    SL_TEST(test_trace_runtime_viz_scenario_shows_backpressure, 1, NULL),
     SL_TEST_END,
 };

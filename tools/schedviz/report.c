@@ -209,13 +209,13 @@ static int put_workers(FILE *out, const sv_model *m, const sv_view *view)
     count_workers(m, view, totals);
     fprintf(out, "\nWORKERS  (utilisation: busy time / window; steals: times this worker stole, "
                  "tasks taken)\n");
-    fprintf(out, "  worker      busy  utilisation   runs       asleep  steals (tasks)  robbed\n");
+    fprintf(out, "  worker        busy  utilisation   runs       asleep  steals (tasks)  robbed\n");
     char cell[64];
     for (int w = 0; w < m->nworkers; w++) {
         const worker_totals *t = &totals[w];
         snprintf(cell, sizeof cell, "%d", w);
         sv_put_cell(out, cell, 8, true);
-        sv_put_cell(out, sv_format_duration(t->busy_ns, cell, sizeof cell), 10, true);
+        sv_put_cell(out, sv_format_duration(t->busy_ns, cell, sizeof cell), 12, true);
         sv_put_cell(out, percent(t->busy_ns, sv_view_span(view), cell, sizeof cell), 13, true);
         snprintf(cell, sizeof cell, "%" PRIu64, t->runs);
         sv_put_cell(out, cell, 7, true);

@@ -19,7 +19,8 @@
  *     naming the rule, the task and the chapter section that explains it.
  *
  * The other runtime headers: rt_park.h (park and wake: what every blocking call is made
- * of) and rt_blocking_mutex.h (a thread-blocking mutex for short critical sections).
+ * of), rt_time.h (the clock, sleeps, deadlines), rt_net.h (TCP on the reactor) and
+ * rt_blocking_mutex.h (a thread-blocking mutex for short critical sections).
  */
 #ifndef SPAWNLAB_RT_H
 #define SPAWNLAB_RT_H
@@ -34,7 +35,7 @@
 /* The task was aborted (rt_abort) before it finished, or the calling task was aborted
  * while it waited. Blocking calls return it once the calling task has been aborted. */
 #define RT_ECANCELED (-ECANCELED)
-/* The task's deadline passed while it waited (reserved for timers; see rt_park.h). */
+/* The task's deadline passed while it waited (rt_time.h: rt_deadline_set, rt_timeout_begin). */
 #define RT_ETIMEDOUT (-ETIMEDOUT)
 /* The task panicked (rt_panic): the owner of the result died, hence EOWNERDEAD. */
 #define RT_EPANICKED (-EOWNERDEAD)
@@ -53,6 +54,12 @@ typedef enum rt_flavor {
 
 enum { RT_CHECKS_DEFAULT = 0, RT_CHECKS_ON = 1, RT_CHECKS_OFF = 2 };
 
+typedef enum rt_clock_kind {
+    RT_CLOCK_REAL = 0, /* CLOCK_MONOTONIC */
+    RT_CLOCK_VIRTUAL,  /* paused time that jumps to the next timer (rt_time.h); forces
+                        * current_thread, like tokio::time::pause */
+} rt_clock_kind;
+
 /* Options for rt_runtime_new. Zero means "the default" for every field, so
  * `rt_config config = {.flavor = RT_CURRENT_THREAD};` is a complete configuration. */
 typedef struct rt_config {
@@ -62,6 +69,16 @@ typedef struct rt_config {
     int max_blocking_threads; /* rt_spawn_blocking's pool; 0 = 64 */
     int checks;               /* RT_CHECKS_DEFAULT: on, unless the environment has RT_CHECKS=0 */
     int blocking_warn_ms;     /* check "blocking the worker": 0 = 100 ms */
+    rt_clock_kind clock;      /* RT_CLOCK_REAL (default) or RT_CLOCK_VIRTUAL */
+    /* Deterministic mode when nonzero (0: unless the environment has RT_SEED=n): one
+     * worker, the virtual clock, and the next task to run is picked among the runnable
+     * ones by a PRNG seeded with it. The same seed replays the same interleaving; run a
+     * scenario under many seeds to find the one that breaks it. */
+    uint64_t seed;
+    /* Called on the worker each time it switches into a task (tests observe the order in
+     * which tasks ran; people use RT_TRACE). NULL: nothing. */
+    void (*run_hook)(uint64_t task_id, void *arg);
+    void *run_hook_arg;
 } rt_config;
 
 #define RT_DEFAULT_STACK_SIZE ((size_t)256 * 1024)
@@ -97,6 +114,10 @@ int rt_block_on(rt_runtime *rt, void *(*fn)(void *arg), void *arg, void **result
     }
 int rt_main(int argc, char **argv, int (*app_main)(int argc, char **argv),
             const rt_config *config);
+
+/* The seed of a deterministic runtime (from rt_config.seed or RT_SEED), 0 otherwise:
+ * print it with a failure, so the run can be replayed. Any thread. */
+uint64_t rt_runtime_seed(rt_runtime *rt);
 
 /* Counters summed over the workers (for tests, benchmarks and curious students). */
 typedef struct rt_stats {
@@ -153,14 +174,16 @@ rt_join_handle *rt_spawn_blocking(rt_task_fn fn, void *arg);
 
 /* Error details of rt_join. */
 typedef struct rt_join_error {
-    int code;               /* RT_EPANICKED or RT_ECANCELED */
+    int code;               /* RT_EPANICKED, RT_ECANCELED or RT_ETIMEDOUT */
     char panic_message[256]; /* RT_EPANICKED: the panic's message (truncated) */
 } rt_join_error;
 
 /* Waits for the task to finish and consumes the handle. Returns 0 and stores the task's
  * result in *result (if not NULL); or RT_EPANICKED (error->panic_message says why) or
  * RT_ECANCELED (the task was aborted, or the calling task was aborted while waiting - the
- * handle is then detached). error may be NULL. MAY YIELD. From a task. */
+ * handle is then detached). RT_ETIMEDOUT: the calling task's deadline (rt_time.h) passed
+ * first; the handle is *not* consumed (join it again, abort it, or detach it). error may
+ * be NULL. MAY YIELD. From a task. */
 int rt_join(rt_join_handle *handle, void **result, rt_join_error *error);
 
 /* Gives up the handle: the task runs on, and frees itself when it finishes. A detached

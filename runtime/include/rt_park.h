@@ -16,7 +16,7 @@
  *         int rc = rt_park(RT_PARK_CHANNEL, object);  // 3. sleep (returns at once if
  *                                                     //    w was already used)
  *         lock the wait object
- *         if (rc != 0) {                     // cancelled: take our waker back out
+ *         if (rc != 0) {                     // cancelled or timed out: take our waker out
  *             if (removed w from the waiters) rt_waker_drop(w);
  *             unlock; return rc;
  *         }
@@ -69,9 +69,12 @@ typedef struct rt_waker {
 rt_waker rt_park_prepare(void);
 
 /* Parks the current task until the waker of its prepared wait is used (or the task is
- * aborted). Returns 0 when woken, RT_ECANCELED when the task has been aborted (even if a
- * wake came too: then check the wait object for a result you were already given).
- * object is the thing waited on, for traces (may be NULL). MAY YIELD. From a task. */
+ * aborted, or its deadline passes). Returns 0 when woken, RT_ECANCELED when the task has
+ * been aborted, RT_ETIMEDOUT when the task's deadline (rt_time.h) passed first - in both
+ * cases even if a wake came too: then check the wait object for a result you were
+ * already given - or -ENOMEM when the deadline's timer could not be set (then the wait
+ * simply ended: handle it like a timeout). object is the thing waited on, for traces (may
+ * be NULL). MAY YIELD. From a task. */
 int rt_park(rt_park_reason reason, const void *object);
 
 /* Wakes the waker's task if it is still in that wait (else does nothing), and consumes

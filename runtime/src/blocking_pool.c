@@ -43,6 +43,7 @@ int blocking_pool_init(struct blocking_pool *pool, int max_threads)
     pool->nthreads = pool->nidle = 0;
     pool->max_threads = max_threads;
     pool->is_shutdown = false;
+    atomic_init(&pool->nbusy, 0);
     pool->threads = calloc((size_t)max_threads, sizeof *pool->threads);
     return pool->threads ? 0 : -ENOMEM;
 }
@@ -71,9 +72,24 @@ static void run_job(struct rt_task *job)
     task_release(job); /* the job's own reference */
 }
 
+bool blocking_pool_is_busy(struct blocking_pool *pool)
+{
+    return atomic_load_explicit(&pool->nbusy, memory_order_acquire) > 0;
+}
+
+/* A job is over. The last one lets a virtual clock move again: the worker may be asleep
+ * in the reactor only because this job was still running (reactor.c). */
+static void job_done(struct rt_runtime *rt)
+{
+    if (atomic_fetch_sub_explicit(&rt->blocking.nbusy, 1, memory_order_acq_rel) == 1 &&
+        rt->clock.is_virtual)
+        sched_unpark_all(rt);
+}
+
 static void *blocking_thread(void *arg)
 {
-    struct blocking_pool *pool = &((struct rt_runtime *)arg)->blocking;
+    struct rt_runtime *rt = arg;
+    struct blocking_pool *pool = &rt->blocking;
     pthread_mutex_lock(&pool->mutex);
     for (;;) {
         while (!pool->head && !pool->is_shutdown) {
@@ -89,6 +105,7 @@ static void *blocking_thread(void *arg)
             pool->tail = NULL;
         pthread_mutex_unlock(&pool->mutex);
         run_job(job);
+        job_done(rt);
         pthread_mutex_lock(&pool->mutex);
     }
     pthread_mutex_unlock(&pool->mutex);
@@ -118,6 +135,7 @@ int blocking_pool_submit(struct rt_runtime *rt, struct rt_task *job)
     else
         pool->head = job;
     pool->tail = job;
+    atomic_fetch_add_explicit(&pool->nbusy, 1, memory_order_relaxed);
     pthread_cond_signal(&pool->has_work);
 unlock:
     pthread_mutex_unlock(&pool->mutex);

@@ -14,6 +14,11 @@
  *   blocking_pool.c  rt_spawn_blocking's threads
  *   checks.c         the checks that stand in for Rust's compiler, and their messages
  *   blocking_mutex.c the thread-blocking mutex
+ *   clock.c          the runtime's clock (real or virtual), timers, sleeps, deadlines
+ *   timer_heap.c     the pending timers, a binary min-heap
+ *   reactor.c        the I/O driver: where an idle worker sleeps (epoll), socket readiness
+ *   poller_epoll.c   the only file that knows epoll
+ *   tcp.c            non-blocking TCP on the reactor (rt_net.h)
  *   trace.h          where every scheduling event happens (hooks for tracing)
  *
  * Ownership rule of thumb: a field is either fixed after creation, owned by one thread
@@ -25,6 +30,8 @@
 #include "rt.h"
 #include "rt_context_impl.h"
 #include "rt_park.h"
+#include "poller.h"
+#include "timer_heap.h"
 #include "tracer.h"
 
 #include <pthread.h>
@@ -35,6 +42,7 @@
 #include <stdint.h>
 
 struct worker;
+struct io_source;
 
 /* ------------------------------------------------------------ always-on assertions */
 
@@ -290,15 +298,21 @@ struct worker {
     _Atomic uint64_t long_run_index; /* the monitor's verdict: run number N is too long */
     _Atomic uint64_t long_run_since_ns; /* ... and it was first seen running at this time */
 
-    /* ---- the idle worker's bed (driver.c default: mutex + condvar) */
+    /* ---- deterministic mode only (scheduler.c "Seeded picks"): owned by the worker */
+    struct rt_task **seeded;  /* every runnable task, in the order they were gathered */
+    size_t nseeded, seeded_capacity;
+
+    /* ---- the idle worker's bed: a condvar, or the poller when it holds the I/O driver */
     pthread_mutex_t park_mutex;
     pthread_cond_t park_cond;
     bool is_notified;  /* guarded by park_mutex */
+    bool is_polling;   /* guarded by park_mutex: asleep in the poller (unpark interrupts it) */
     bool is_sleeping;  /* guarded by rt->idle.mutex: listed in idle.sleepers */
 };
 
-/* How an idle worker sleeps and is woken. The default is a condition variable; the
- * reactor (part 2) installs one where an idle worker sleeps in epoll_wait instead. */
+/* How an idle worker sleeps and is woken. condvar_driver is a condition variable;
+ * reactor_driver (reactor.c, what runtimes use) lets one idle worker at a time sleep in
+ * epoll_wait instead, and the others on their condition variables. */
 struct driver_ops {
     /* Sleep until unpark (or timeout_ns > 0 elapses, or spuriously). Worker's thread. */
     void (*park)(struct worker *w, int64_t timeout_ns);
@@ -306,6 +320,7 @@ struct driver_ops {
     void (*unpark)(struct worker *w);
 };
 extern const struct driver_ops condvar_driver;
+extern const struct driver_ops reactor_driver;
 
 /* Makes a task runnable: to the current worker's LIFO slot or queue (is_yield: to the back),
  * or to the injection queue from other threads. Never yields. Any thread. */
@@ -332,12 +347,17 @@ struct blocking_pool {
     int nthreads, nidle, max_threads;
     pthread_t *threads;
     bool is_shutdown;
+    /* jobs submitted and not yet finished: while > 0 a virtual clock must not jump ahead
+     * (a job is work in progress, even though no worker runs it) */
+    _Atomic int nbusy;
 };
 
 int blocking_pool_init(struct blocking_pool *pool, int max_threads);
 /* Queues a job; -EAGAIN when a thread could not be started and none is idle. */
 int blocking_pool_submit(struct rt_runtime *rt, struct rt_task *job);
 void blocking_pool_shutdown(struct blocking_pool *pool);
+/* Is any job queued or running? Any thread. */
+bool blocking_pool_is_busy(struct blocking_pool *pool);
 /* Inside blocking-pool work: its job, else NULL. */
 struct rt_task *blocking_current_job(void);
 _Noreturn void blocking_panic_current(void);
@@ -353,6 +373,9 @@ struct rt_runtime {
     bool is_checking;
     uint64_t blocking_warn_ns;
     const struct driver_ops *driver;
+    uint64_t seed; /* deterministic mode (scheduler.c "Seeded picks") when nonzero */
+    void (*run_hook)(uint64_t task_id, void *arg); /* rt_config.run_hook, or NULL */
+    void *run_hook_arg;
 
     /* ---- shared */
     struct injection_queue injection;
@@ -389,6 +412,26 @@ struct rt_runtime {
         bool is_stopping; /* guarded by mutex */
     } monitor;
 
+    /* ---- the clock and the timers (clock.c) */
+    struct {
+        bool is_virtual;                 /* fixed */
+        _Atomic int64_t virtual_now_ns;  /* advanced only by the worker holding the driver */
+        pthread_mutex_t mutex;
+        struct timer_heap heap;          /* guarded by mutex */
+        int64_t driver_sleeps_until_ns;  /* guarded by mutex: 0 = nobody sleeps on timers */
+    } clock;
+
+    /* ---- the reactor (reactor.c) */
+    struct {
+        struct poller poller;
+        _Atomic bool is_driver_taken;      /* one worker at a time polls */
+        pthread_mutex_t released_mutex;
+        struct io_source *released;        /* guarded by released_mutex: see reactor.c */
+    } reactor;
+
+    /* ---- deterministic mode: owned by the one worker */
+    uint64_t random_state;
+
     /* ---- rt_block_on */
     pthread_mutex_t main_mutex;
     pthread_cond_t main_done;
@@ -424,6 +467,65 @@ static inline bool check_run_was_too_long(struct worker *w, uint64_t run_index)
 void check_ran_too_long(struct worker *w, struct rt_task *t);
 void check_list_live_tasks(struct rt_runtime *rt);
 bool checks_default_enabled(void);
+
+/* ------------------------------------------------------------ time (clock.c) */
+
+/* A timer that wakes a task: lives on the waiting task's stack while it is armed. */
+struct timer_entry {
+    struct timer timer;
+    rt_waker waker; /* owned by the heap while armed; the firing thread wakes it */
+};
+
+void clock_init(struct rt_runtime *rt, bool is_virtual);
+void clock_destroy(struct rt_runtime *rt);
+/* rt's clock: CLOCK_MONOTONIC, or the virtual time. Any thread. */
+int64_t clock_now(struct rt_runtime *rt);
+/* Arms e to wake e->waker at deadline_ns; 0 or -ENOMEM. If the worker sleeping in the
+ * poller would sleep past it, interrupts it. Any thread. */
+int timer_arm(struct rt_runtime *rt, struct timer_entry *e, int64_t deadline_ns);
+/* Disarms e. true: it had not fired, and the caller owns e->waker again (drop it);
+ * false: it fired (its waker was or is being woken). Any thread. */
+bool timer_disarm(struct rt_runtime *rt, struct timer_entry *e);
+/* Wakes every timer due at or before now_ns; returns how many. Any thread. */
+int timers_fire_due(struct rt_runtime *rt, int64_t now_ns);
+/* The driver's sleep (reactor.c): how long it may sleep for the timers (< 0: forever),
+ * announced under the timer lock so that timer_arm knows whether to interrupt it. */
+int64_t timers_begin_driver_sleep(struct rt_runtime *rt, int64_t now_ns);
+void timers_end_driver_sleep(struct rt_runtime *rt);
+/* Virtual clock: jumps to the earliest pending timer; false if there is none. The caller
+ * holds the driver and has seen every task idle. */
+bool clock_advance_to_next_timer(struct rt_runtime *rt);
+/* The task's deadline, honoured by rt_park (park.c): arm / disarm its timer. */
+int deadline_arm(struct rt_task *t, struct timer_entry *e, uint64_t epoch);
+
+/* ------------------------------------------------------------ the reactor (reactor.c) */
+
+/* One registered descriptor: its readiness memory and the (at most) one reader and one
+ * writer waiting on it. Freed only by the driver (reactor.c "Releasing sources"). */
+struct io_source {
+    int fd;
+    struct rt_runtime *rt;
+    pthread_mutex_t mutex;
+    /* guarded by mutex */
+    unsigned readiness; /* POLLER_* edges seen and not yet consumed by a failed attempt */
+    bool has_reader, has_writer;
+    rt_waker reader, writer;
+    /* owned by reactor.released_mutex once released */
+    struct io_source *next_released;
+};
+
+int reactor_init(struct rt_runtime *rt);
+void reactor_destroy(struct rt_runtime *rt);
+/* Registers fd (already non-blocking) with rt's poller, into src. 0 or a negative code. */
+int io_source_open(struct rt_runtime *rt, struct io_source *src, int fd);
+/* Deregisters and hands src to the driver, which frees it (free(src)) when no event can
+ * still refer to it. src must be the start of a malloc'd block. Does not close the fd. */
+void io_source_release(struct io_source *src);
+/* Parks until src shows `interest` (POLLER_READABLE or POLLER_WRITABLE) after the caller's
+ * last attempt failed with EAGAIN. 0, RT_ECANCELED, RT_ETIMEDOUT. MAY YIELD. From a task. */
+int io_source_wait(struct io_source *src, unsigned interest);
+/* Scheduler step 2a: a worker polls without sleeping (if no one else holds the driver). */
+void reactor_poll_now(struct worker *w);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t clock_monotonic_ns(void);

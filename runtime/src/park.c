@@ -26,6 +26,12 @@
  * A wake that lands between prepare and the switch finds PREPARED and turns it into WOKEN;
  * rt_park (or step 5) sees WOKEN and does not sleep: no wake is lost.
  *
+ * A deadline is a wake on a timer: when the task has one (rt_deadline_set), rt_park gives
+ * a second waker of the same wait to a timer (clock.c), and whichever fires first ends the
+ * park. Afterwards rt_park disarms the timer; if it could not (it had fired), the park
+ * timed out. So every blocking call built on rt_park honours deadlines without a line of
+ * its own, exactly as it honours aborts.
+ *
  * An abort is a wake plus a flag, and must not be lost either: rt_abort sets is_cancelled,
  * then reads the park word; step 5 moves the word to PARKED, then reads is_cancelled. All
  * four are seq_cst, so at least one side sees the other: either the abort finds PREPARED or
@@ -71,6 +77,38 @@ rt_waker rt_park_prepare(void)
     return (rt_waker){.task = t, .epoch = epoch};
 }
 
+/* Switches to the scheduler until a waker (or an abort) ends the wait. */
+static void park_switch(struct worker *w, struct rt_task *t, rt_park_reason reason,
+                        const void *object)
+{
+    /* Already aborted: do not even switch (step 5 would catch it too, later). */
+    if (atomic_load_explicit(&t->is_cancelled, memory_order_acquire))
+        return;
+    t->park_reason = reason;
+    t->wait_object = object;
+    t->request = SWITCH_PARK;
+    task_switch_to_scheduler(w, t); /* returns once woken; maybe on another worker */
+}
+
+/* The task has a deadline (rt_time.h): a timer holds a second waker of this wait, so the
+ * park ends at the deadline at the latest. 0, RT_ETIMEDOUT, or -ENOMEM. */
+static int park_until_deadline(struct worker *w, struct rt_task *t, uint64_t epoch,
+                               rt_park_reason reason, const void *object)
+{
+    if (t->deadline_ns <= clock_now(t->rt))
+        return RT_ETIMEDOUT; /* passed already: the wait ends before it began */
+    struct timer_entry deadline; /* on our stack: we return only once it is disarmed */
+    int rc = deadline_arm(t, &deadline, epoch);
+    if (rc < 0)
+        return rc;
+    park_switch(w, t, reason, object);
+    if (timer_disarm(t->rt, &deadline)) {
+        rt_waker_drop(deadline.waker); /* woken before the deadline */
+        return 0;
+    }
+    return RT_ETIMEDOUT; /* the timer fired (perhaps together with the object's waker) */
+}
+
 int rt_park(rt_park_reason reason, const void *object)
 {
     struct worker *w = sched_current_worker();
@@ -81,17 +119,16 @@ int rt_park(rt_park_reason reason, const void *object)
     RT_ASSERT(word_status(word) == PARK_PREPARED || word_status(word) == PARK_WOKEN,
               "task '%s' called rt_park without rt_park_prepare", t->name);
     uint64_t epoch = word_epoch(word);
-    /* Already aborted: do not even switch (step 5 would catch it too, later). */
-    if (word_status(word) == PARK_PREPARED &&
-        !atomic_load_explicit(&t->is_cancelled, memory_order_acquire)) {
-        t->park_reason = reason;
-        t->wait_object = object;
-        t->request = SWITCH_PARK;
-        task_switch_to_scheduler(w, t); /* returns once woken; maybe on another worker */
+    int rc = 0;
+    if (word_status(word) == PARK_PREPARED) { /* not woken yet: sleep */
+        if (t->deadline_ns != 0)
+            rc = park_until_deadline(w, t, epoch, reason, object);
+        else
+            park_switch(w, t, reason, object);
     }
     /* The wait is over: its wakers (same epoch) now find IDLE and do nothing. */
     atomic_store_explicit(&t->park_word, park_word(epoch, PARK_IDLE), memory_order_release);
-    return atomic_load_explicit(&t->is_cancelled, memory_order_acquire) ? RT_ECANCELED : 0;
+    return atomic_load_explicit(&t->is_cancelled, memory_order_acquire) ? RT_ECANCELED : rc;
 }
 
 void park_finish_in_scheduler(struct rt_task *t)

@@ -76,8 +76,17 @@ static int worker_init(struct rt_runtime *rt, struct worker *w, int index)
 
 static void worker_destroy(struct worker *w)
 {
+    free(w->seeded);
     pthread_mutex_destroy(&w->park_mutex);
     pthread_cond_destroy(&w->park_cond);
+}
+
+/* RT_SEED=n (n > 0) in the environment: deterministic mode for runtimes whose config
+ * does not set a seed - replay a failing test without recompiling it. */
+static uint64_t seed_from_environment(void)
+{
+    const char *value = getenv("RT_SEED");
+    return value && value[0] ? strtoull(value, NULL, 0) : 0;
 }
 
 static void config_resolve(const rt_config *config, struct rt_runtime *rt)
@@ -86,6 +95,15 @@ static void config_resolve(const rt_config *config, struct rt_runtime *rt)
     if (!config)
         config = &defaults;
     rt->flavor = config->flavor;
+    /* The virtual clock, and so deterministic mode, need one worker (clock.c). */
+    rt->seed = config->seed ? config->seed : seed_from_environment();
+    rt->random_state = rt->seed;
+    bool is_virtual = config->clock == RT_CLOCK_VIRTUAL || rt->seed != 0;
+    if (is_virtual)
+        rt->flavor = RT_CURRENT_THREAD;
+    clock_init(rt, is_virtual);
+    rt->run_hook = config->run_hook;
+    rt->run_hook_arg = config->run_hook_arg;
     rt->nworkers = config->nworkers;
     if (rt->flavor == RT_CURRENT_THREAD)
         rt->nworkers = 1;
@@ -116,8 +134,9 @@ int rt_trace_start(rt_runtime *rt, const char *path)
         return -EBUSY;
     if (path != rt->trace_path)
         snprintf(rt->trace_path, sizeof rt->trace_path, "%s", path);
-    rt->trace_origin_ns = clock_monotonic_ns();
-    return tracer_start(&rt->tracer, path, rt->nworkers, RT_TRACE_CLOCK_REAL);
+    rt->trace_origin_ns = (uint64_t)clock_now(rt); /* trace.h's trace_now counts from here */
+    return tracer_start(&rt->tracer, path, rt->nworkers,
+                        rt->clock.is_virtual ? RT_TRACE_CLOCK_VIRTUAL : RT_TRACE_CLOCK_REAL);
 }
 
 int rt_trace_stop(rt_runtime *rt)
@@ -171,7 +190,7 @@ rt_runtime *rt_runtime_new(const rt_config *config)
     /* Before any worker starts: their first events may already be traced. */
     tracer_init(&rt->tracer);
     start_tracing_from_environment(rt);
-    rt->driver = &condvar_driver;
+    rt->driver = &reactor_driver;
     atomic_init(&rt->next_task_id, 1);
     injection_init(&rt->injection);
     stack_pool_init(&rt->stacks, rt->stack_size);
@@ -180,7 +199,7 @@ rt_runtime *rt_runtime_new(const rt_config *config)
     pthread_cond_init(&rt->main_done, NULL);
     rt->workers = calloc((size_t)rt->nworkers, sizeof *rt->workers);
     rt->idle.sleepers = calloc((size_t)rt->nworkers, sizeof *rt->idle.sleepers);
-    if (!rt->workers || !rt->idle.sleepers)
+    if (!rt->workers || !rt->idle.sleepers || reactor_init(rt) < 0)
         goto fail_free_arrays;
     for (int i = 0; i < rt->nworkers; i++)
         worker_init(rt, &rt->workers[i], i);
@@ -206,7 +225,9 @@ fail_stop_threads:
             pthread_join(rt->workers[i].thread, NULL);
     for (int i = 0; i < rt->nworkers; i++)
         worker_destroy(&rt->workers[i]);
+    reactor_destroy(rt);
 fail_free_arrays:
+    clock_destroy(rt);
     tracer_destroy(&rt->tracer); /* writes what RT_TRACE recorded, if anything */
     free(rt->workers);
     free(rt->idle.sleepers);
@@ -354,6 +375,8 @@ void rt_runtime_free(rt_runtime *rt)
     tracer_destroy(&rt->tracer);
     for (int i = 0; i < rt->nworkers; i++)
         worker_destroy(&rt->workers[i]);
+    reactor_destroy(rt);
+    clock_destroy(rt);
     stack_pool_destroy(&rt->stacks);
     injection_destroy(&rt->injection);
     pthread_mutex_destroy(&rt->idle.mutex);
@@ -365,6 +388,11 @@ void rt_runtime_free(rt_runtime *rt)
 }
 
 /* ------------------------------------------------------------ statistics */
+
+uint64_t rt_runtime_seed(rt_runtime *rt)
+{
+    return rt->seed;
+}
 
 void rt_runtime_stats(rt_runtime *rt, rt_stats *stats)
 {

@@ -8,15 +8,19 @@
  *   1. If the runtime asks us to stop (shutdown, or rt_block_on's main task finished on a
  *      current_thread runtime), return.
  *   2. Find a task (find_task), in this order:
- *        a. every 61st time, the global injection queue first - otherwise a worker whose
- *           own queue never empties would starve tasks queued there;
+ *        a. every 61st time, poll the reactor without sleeping (ready sockets and due
+ *           timers wake their tasks) and look at the global injection queue first -
+ *           otherwise a worker whose own queue never empties would starve sockets, timers
+ *           and the tasks queued there;
  *        b. the LIFO slot: the task most recently woken or spawned by the task that ran
  *           here last (its data is still in this CPU's cache) - at most 3 times in a row,
  *           or two tasks waking each other would starve our queue;
  *        c. our own run queue, oldest first;
  *        d. the injection queue, taking a batch into our queue;
  *        e. steal half of another worker's queue (at most half the workers search at once).
- *   3. If there is none, sleep until someone makes a task runnable (worker_idle).
+ *   3. If there is none, sleep until someone makes a task runnable (worker_idle). One
+ *      idle worker at a time sleeps in the reactor (epoll: woken by sockets, timers and
+ *      unparks, see reactor.c); the others sleep on a condition variable.
  *   4. Switch to the task. It runs until it yields, parks or exits, and switches back.
  *   5. Now that its registers are saved, do what it asked: a yield queues it again at the
  *      back; a park marks it parked, so a waker may queue it from now on; an exit frees its
@@ -29,6 +33,9 @@
  * Where a runnable task goes (sched_make_runnable): from a task or the loop of a worker,
  * into that worker's LIFO slot (a yield: the back of its queue); from any other thread, into
  * the injection queue. Then, if some worker sleeps and none is searching, wake one.
+ *
+ * Deterministic mode (rt_config.seed, one worker) replaces step 2 by a seeded pick among
+ * every runnable task (find_task_seeded, "Seeded picks" below); the rest is unchanged.
  *
  * Deliberate simplifications: the LIFO slot cannot be stolen (a task there waits for its
  * worker, like in Tokio); a task that never reaches a yield point at all is never
@@ -173,7 +180,7 @@ void sched_unpark_all(struct rt_runtime *rt)
         rt->driver->unpark(&rt->workers[i]);
 }
 
-/* ------------------------------------------------------------ the default driver */
+/* ------------------------------------------------------------ the condvar driver */
 
 static void condvar_park(struct worker *w, int64_t timeout_ns)
 {
@@ -265,14 +272,78 @@ static struct rt_task *steal_work(struct worker *w)
     return injection_pop(&rt->injection, &w->queue, RUN_QUEUE_CAPACITY / 2);
 }
 
+/* ------------------------------------------------------------ seeded picks */
+/*
+ * In deterministic mode the one worker gathers every runnable task - its LIFO slot, its
+ * queue, the injection queue, in that order - into one array, and runs the one at a
+ * position drawn from a PRNG seeded with rt->seed. The draw depends only on the seed and
+ * on the order in which tasks became runnable, which depends only on earlier draws (one
+ * worker, a virtual clock): so a seed names one interleaving, and replaying it replays the
+ * run. Different seeds explore different interleavings, as a test of a race needs.
+ * The normal path pays one branch on rt->seed for it.
+ */
+
+/* splitmix64: tiny, and every seed (even 1, 2, 3) gives a well-mixed sequence. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Appends t to the worker's seeded array; false when it cannot grow. */
+static bool seeded_append(struct worker *w, struct rt_task *t)
+{
+    if (w->nseeded == w->seeded_capacity) {
+        size_t capacity = w->seeded_capacity ? 2 * w->seeded_capacity : 64;
+        struct rt_task **grown = realloc(w->seeded, capacity * sizeof *grown);
+        if (!grown)
+            return false;
+        w->seeded = grown;
+        w->seeded_capacity = capacity;
+    }
+    w->seeded[w->nseeded++] = t;
+    return true;
+}
+
+static struct rt_task *find_task_seeded(struct worker *w)
+{
+    struct rt_runtime *rt = w->rt;
+    struct rt_task *t;
+    if (++w->tick % GLOBAL_QUEUE_INTERVAL == 0)
+        reactor_poll_now(w);
+    if ((t = w->lifo_slot)) {
+        w->lifo_slot = NULL;
+        if (!seeded_append(w, t))
+            return t; /* out of memory: run it now - less shuffling, never a lost task */
+    }
+    while ((t = run_queue_pop(&w->queue)) || (t = injection_pop(&rt->injection, NULL, 0)))
+        if (!seeded_append(w, t))
+            return t;
+    if (w->nseeded == 0)
+        return NULL;
+    size_t pick = (size_t)(next_random(&rt->random_state) % w->nseeded);
+    t = w->seeded[pick];
+    w->seeded[pick] = w->seeded[--w->nseeded];
+    return t;
+}
+
+/* ------------------------------------------------------------ step 2 */
+
 static struct rt_task *find_task(struct worker *w)
 {
     struct rt_runtime *rt = w->rt;
     struct rt_task *t;
+    if (__builtin_expect(rt->seed != 0, 0))
+        return find_task_seeded(w);
     w->tick++;
-    /* a. fairness for the global queue */
-    if (w->tick % GLOBAL_QUEUE_INTERVAL == 0 && (t = injection_pop(&rt->injection, NULL, 0)))
-        return t;
+    /* a. sockets and timers, then fairness for the global queue */
+    if (w->tick % GLOBAL_QUEUE_INTERVAL == 0) {
+        reactor_poll_now(w);
+        if ((t = injection_pop(&rt->injection, NULL, 0)))
+            return t;
+    }
     /* b. the LIFO slot */
     if (w->lifo_slot) {
         t = w->lifo_slot;
@@ -315,6 +386,8 @@ static void run_task(struct worker *w, struct rt_task *t)
     uint64_t run_index = atomic_load_explicit(&w->stats.nruns, memory_order_relaxed) + 1;
     counter_bump(&w->stats.nruns, 1);
     trace_run_start(w, t);
+    if (w->rt->run_hook)
+        w->rt->run_hook(t->id, w->rt->run_hook_arg);
     /* 4. run it until its next yield point */
     atomic_store_explicit(&w->is_in_task, true, memory_order_relaxed);
     fiber_switch(&w->scheduler, &t->fiber, false);

@@ -311,6 +311,18 @@ static int wait_for_completion(struct rt_task *t)
     return rt_park(RT_PARK_JOIN, t);
 }
 
+/* Our deadline passed while we waited: take our waker back, unless the task finished
+ * meanwhile (then its end already used the waker, and we report the result after all). */
+static bool withdraw_join_waiter(struct rt_task *t)
+{
+    int expected = JOIN_WAITING;
+    if (!atomic_compare_exchange_strong_explicit(&t->join_state, &expected, JOIN_RUNNING,
+                                                 memory_order_acq_rel, memory_order_acquire))
+        return false;
+    rt_waker_drop(t->join_waker);
+    return true;
+}
+
 int rt_join(rt_join_handle *handle, void **result, rt_join_error *error)
 {
     struct rt_task *self = task_current();
@@ -319,7 +331,13 @@ int rt_join(rt_join_handle *handle, void **result, rt_join_error *error)
               self->name);
     if (result)
         *result = NULL;
-    if (wait_for_completion(handle) == RT_ECANCELED) {
+    int wait_rc = wait_for_completion(handle);
+    if ((wait_rc == RT_ETIMEDOUT || wait_rc == -ENOMEM) && withdraw_join_waiter(handle)) {
+        if (error)
+            *error = (rt_join_error){.code = wait_rc};
+        return wait_rc; /* the handle is still ours: join again, abort or detach it */
+    }
+    if (wait_rc == RT_ECANCELED) {
         /* We were aborted: give up the handle. Our waker stays registered in the task and
          * does nothing when it fires (its wait is over); it holds its own reference. */
         rt_detach(handle);

@@ -31,10 +31,11 @@
 #include "rt_trace_file.h"
 #include "tracer.h"
 
-/* The time of an event: nanoseconds since the trace began. */
+/* The time of an event: nanoseconds of the runtime's clock (clock.c) since the trace
+ * began - virtual time in deterministic mode, so that one seed gives one trace. */
 static inline uint64_t trace_now(struct rt_runtime *rt)
 {
-    return clock_monotonic_ns() - rt->trace_origin_ns;
+    return (uint64_t)clock_now(rt) - rt->trace_origin_ns;
 }
 
 static inline bool trace_is_on(struct rt_runtime *rt)

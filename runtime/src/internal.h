@@ -221,6 +221,8 @@ void park_interrupt(struct rt_task *t);
 struct rt_task *task_create(struct rt_runtime *rt, const rt_spawn_options *options,
                             enum task_kind kind, rt_task_fn fn, void *arg,
                             bool may_borrow_stack);
+/* rt_scope's spawn (scope.c): exempt from the 'static check, for the scope joins it. */
+rt_join_handle *task_spawn_scoped(const rt_spawn_options *options, rt_task_fn fn, void *arg);
 const char *task_state_name(const struct rt_task *t);
 
 /* ------------------------------------------------------------ run queues (run_queue.c) */

@@ -352,5 +352,9 @@ enum sync_poll oneshot_select_recv(struct rt_oneshot_receiver *rx, void *out,
                                    struct sync_select *sel, int index, struct sync_waiter *w,
                                    int *result);
 void oneshot_select_cancel_recv(struct rt_oneshot_receiver *rx, struct sync_waiter *w);
+struct rt_cancel_token;
+enum sync_poll cancel_select_wait(struct rt_cancel_token *token, struct sync_select *sel,
+                                  int index, struct sync_waiter *w);
+void cancel_select_cancel(struct rt_cancel_token *token, struct sync_waiter *w);
 
 #endif

@@ -188,6 +188,20 @@ rt_join_handle *rt_spawn_blocking(rt_task_fn fn, void *arg)
     return spawn(current_runtime(), &options, TASK_BLOCKING_JOB, fn, arg);
 }
 
+/* For rt_scope only (scope.c): like rt_spawn_with, but exempt from the 'static check, because
+ * the scope joins the task before the spawner's frame can end. Never yields. From a task. */
+rt_join_handle *task_spawn_scoped(const rt_spawn_options *options, rt_task_fn fn, void *arg)
+{
+    struct rt_runtime *rt = current_runtime();
+    RT_ASSERT(rt && fn, "task_spawn_scoped outside a task, or of a NULL function");
+    if (atomic_load_explicit(&rt->is_closed, memory_order_acquire))
+        return NULL;
+    struct rt_task *t = task_create(rt, options, TASK_COROUTINE, fn, arg, true);
+    if (t)
+        sched_make_runnable(t, false);
+    return t;
+}
+
 /* ------------------------------------------------------------ running */
 
 void task_switch_to_scheduler(struct worker *w, struct rt_task *t)

@@ -1,0 +1,96 @@
+/*
+ * rt_select.h - wait for the first of several operations (tokio::select!'s analog).
+ *
+ * Chapters: chapters/05-channels.md#select, chapters/06-bot.md#racing-a-timer
+ *
+ * Build an array of arms, call rt_select, and switch on the index of the arm that won:
+ *
+ *     struct command cmd;
+ *     rt_select_arm arms[] = {
+ *         rt_select_cancelled(shutdown),                   // 0
+ *         rt_select_recv(commands, &cmd),                  // 1
+ *         rt_select_deadline(rt_now() + 5 * RT_NS_PER_S),  // 2
+ *     };
+ *     switch (rt_select(arms, 3)) {
+ *     case 0: ...shut down...;  case 1: if (arms[1].result == 0) handle(&cmd); ...
+ *     }
+ *
+ * Exactly one arm wins; the others are cancelled and *have not happened*: a recv that lost
+ * took no value (it stays queued for the next recv), a send that lost sent nothing. That is
+ * the guarantee that makes select safe in a loop. How it is kept (select.c): every arm that
+ * is ready competes for one compare-and-swap on the select's "winner", and an operation is
+ * carried out only by whoever won it, under the channel's lock.
+ *
+ * Arms that are ready at the same time: the one tried first wins, and the first one tried
+ * rotates from call to call, so that a busy channel cannot starve the arms after it.
+ *
+ * An arm's outcome, once it won, is in arm.result: 0, or RT_ECLOSED for a channel that is
+ * closed (a closed channel is "ready": select returns rather than wait forever).
+ *
+ * Extensible: an arm kind is a value of rt_select_kind plus a poll and a cancel function in
+ * select.c; socket readiness (the reactor) is the next one.
+ */
+#ifndef SPAWNLAB_RT_SELECT_H
+#define SPAWNLAB_RT_SELECT_H
+
+#include "rt_sync.h"
+
+#include <stdint.h>
+
+struct rt_mpsc_sender;
+struct rt_mpsc_receiver;
+struct rt_oneshot_receiver;
+struct rt_cancel_token;
+
+typedef enum rt_select_kind {
+    RT_SELECT_RECV,        /* rt_mpsc_recv into value */
+    RT_SELECT_SEND,        /* rt_mpsc_send of value (bounded: waits for room) */
+    RT_SELECT_ONESHOT,     /* rt_oneshot_recv into value */
+    RT_SELECT_CANCELLED,   /* a cancel token is cancelled */
+    RT_SELECT_JOIN,        /* a task finished (collect it with rt_join, which returns at once) */
+    RT_SELECT_DEADLINE,    /* rt_now() reached deadline_ns */
+} rt_select_kind;
+
+/* One arm: make it with the functions below. Fields other than result are private. */
+typedef struct rt_select_arm {
+    rt_select_kind kind;
+    void *object;        /* the channel end, token or join handle */
+    void *value;         /* recv: where the value goes; send: the value to send */
+    int64_t deadline_ns; /* RT_SELECT_DEADLINE */
+    int result;          /* out: the winning arm's outcome (0, RT_ECLOSED) */
+} rt_select_arm;
+
+#define RT_SELECT_MAX_ARMS 16
+
+static inline rt_select_arm rt_select_recv(struct rt_mpsc_receiver *rx, void *out)
+{
+    return (rt_select_arm){.kind = RT_SELECT_RECV, .object = rx, .value = out};
+}
+static inline rt_select_arm rt_select_send(struct rt_mpsc_sender *tx, const void *value)
+{
+    return (rt_select_arm){.kind = RT_SELECT_SEND, .object = tx, .value = (void *)value};
+}
+static inline rt_select_arm rt_select_oneshot(struct rt_oneshot_receiver *rx, void *out)
+{
+    return (rt_select_arm){.kind = RT_SELECT_ONESHOT, .object = rx, .value = out};
+}
+static inline rt_select_arm rt_select_cancelled(struct rt_cancel_token *token)
+{
+    return (rt_select_arm){.kind = RT_SELECT_CANCELLED, .object = token};
+}
+static inline rt_select_arm rt_select_join(rt_join_handle *handle)
+{
+    return (rt_select_arm){.kind = RT_SELECT_JOIN, .object = handle};
+}
+static inline rt_select_arm rt_select_deadline(int64_t deadline_ns)
+{
+    return (rt_select_arm){.kind = RT_SELECT_DEADLINE, .deadline_ns = deadline_ns};
+}
+
+/* Waits until one arm can complete, completes it (only it), and returns its index. Or
+ * RT_ECANCELED / RT_ETIMEDOUT (the calling task was aborted / its deadline passed; no arm
+ * happened), -EINVAL (narms not in 1..RT_SELECT_MAX_ARMS), -ENOSYS (a deadline arm in the
+ * future while the runtime has no timers yet). MAY YIELD. From a task. */
+int rt_select(rt_select_arm *arms, int narms);
+
+#endif

@@ -8,6 +8,7 @@
 static const sl_suite suites[] = {
     {"sync_locks", sync_lock_tests, 60},
     {"sync_channels", sync_channel_tests, 60},
+    {"sync_broadcast", sync_broadcast_tests, 60},
     {"sync_select", sync_select_tests, 300},
     {"sync_structured", sync_structured_tests, 120},
     {"sync_stress", sync_stress_tests, 300},

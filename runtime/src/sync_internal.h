@@ -36,9 +36,9 @@
  * wake copies the waker out, unlocks, then calls rt_wake (a short critical section); waking
  * a whole queue calls rt_wake under the lock - it never blocks.
  *
- * ---------------------------------------------------------------- for issue 4 (timers)
+ * ---------------------------------------------------------------- timers
  * Every park of these files goes through sync_park, and every sleep through
- * sync_sleep_until / sync_timer_arm: the *only* places that must change when timers exist.
+ * sync_sleep_until / sync_timer_arm: the only places that know about timers (clock.c).
  * A park that returns RT_ETIMEDOUT is handled everywhere exactly like RT_ECANCELED: the
  * waiter takes itself out of its queue, drops its waker, and reports the code (unless it
  * was already done, see above).
@@ -48,6 +48,7 @@
 
 #include "internal.h"
 #include "rt_sync.h"
+#include "rt_time.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -83,53 +84,53 @@ static inline void sync_lock_release(sync_lock *l)
 
 /* ------------------------------------------------------------ park, sleep, timers */
 
-/* The one place every wait of these files parks. Today: rt_park (0 or RT_ECANCELED).
- * ISSUE 4: also end the park at the task's deadline (task_current()->deadline_ns, 0 =
- * none): arm a timer that wakes this wait, park, disarm, and return RT_ETIMEDOUT when the
- * deadline passed first. Callers already treat RT_ETIMEDOUT like RT_ECANCELED. */
+/* The one place every wait of these files parks: rt_park, which also ends the park at the
+ * task's deadline (rt_time.h) with RT_ETIMEDOUT - park.c arms a timer holding a second
+ * waker of the wait. Callers treat RT_ETIMEDOUT like RT_ECANCELED. */
 static inline int sync_park(rt_park_reason reason, const void *object)
 {
     return rt_park(reason, object);
 }
 
-/* The runtime's clock in nanoseconds: CLOCK_MONOTONIC today.
- * ISSUE 4: the runtime clock (rt_now), which may be the paused / virtual clock. */
+/* The runtime's clock in nanoseconds: rt_now (real, or the virtual clock). */
 static inline int64_t sync_now_ns(void)
 {
-    return (int64_t)clock_monotonic_ns();
+    return rt_now();
 }
 
-/* Parks the calling task until deadline_ns (sync_now_ns's clock). 0 when the time came,
- * RT_ECANCELED when aborted. Today: -ENOSYS, unless the deadline already passed.
- * ISSUE 4: prepare a waker, arm a timer with it, sync_park(RT_PARK_TIMER, ...), disarm. */
+/* Parks the calling task until deadline_ns (sync_now_ns's clock): rt_sleep_until. 0 when
+ * the time came, RT_ECANCELED when aborted, RT_ETIMEDOUT at the task's own deadline. */
 static inline int sync_sleep_until(int64_t deadline_ns)
 {
-    if (deadline_ns <= sync_now_ns())
-        return 0;
-    return -ENOSYS;
+    return rt_sleep_until(deadline_ns);
 }
 
 /* A timer that wakes a waker at a deadline (select's deadline arm). Lives on the waiting
- * task's stack. ISSUE 4: whatever the timer wheel/heap needs goes inside. */
+ * task's stack: a place in the runtime's timer heap (clock.c). */
 struct sync_timer {
-    int64_t deadline_ns;
+    struct timer_entry entry;
+    struct rt_runtime *rt;
     bool is_armed;
 };
 
 /* Arms t: at deadline_ns, rt_wake(waker) (the timer then owns the waker). Returns 0, or
- * -ENOSYS (today: no timers; the caller still owns the waker). ISSUE 4: fill in. */
+ * -ENOMEM (the caller still owns the waker). From a task. */
 static inline int sync_timer_arm(struct sync_timer *t, int64_t deadline_ns, rt_waker waker)
 {
-    (void)waker;
-    t->deadline_ns = deadline_ns;
-    t->is_armed = false;
-    return -ENOSYS;
+    struct rt_task *task = task_current();
+    RT_ASSERT(task, "sync_timer_arm called outside a task");
+    t->rt = task->rt;
+    t->entry.waker = waker;
+    t->is_armed = timer_arm(t->rt, &t->entry, deadline_ns) == 0;
+    return t->is_armed ? 0 : -ENOMEM;
 }
 
-/* Disarms t if it has not fired (then drops its waker). ISSUE 4: fill in. */
+/* Disarms t if it has not fired (then drops its waker; a fired timer consumed it). */
 static inline void sync_timer_disarm(struct sync_timer *t)
 {
-    RT_ASSERT(!t->is_armed, "a timer was armed, but timers do not exist yet");
+    if (t->is_armed && timer_disarm(t->rt, &t->entry))
+        rt_waker_drop(t->entry.waker);
+    t->is_armed = false;
 }
 
 /* ------------------------------------------------------------ waiters and wait queues */

@@ -3,6 +3,8 @@
  * intervals, many timers, and the virtual clock waiting for blocking work.
  */
 #include "helpers.h"
+#include "rt_mpsc.h"
+#include "rt_mutex.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -241,6 +243,39 @@ static void test_time_join_timeout_keeps_the_handle(void)
     run_virtual(join_with_timeout, NULL);
 }
 
+/* A lock and a channel (rt_mutex.h, rt_mpsc.h) park through rt_park: the deadline ends
+ * their waits too, and leaves them usable. */
+static void *lock_and_recv_with_timeouts(void *unused)
+{
+    (void)unused;
+    rt_mutex *m = rt_mutex_new("held");
+    rt_mpsc_sender *tx;
+    rt_mpsc_receiver *rx;
+    SL_CHECK_FATAL(rt_mpsc_new(&(rt_channel_config){.elem_size = sizeof(int), .capacity = 1},
+                               &tx, &rx) == 0, "no channel");
+    rt_mutex_lock(m); /* held by us: a second lock would wait forever */
+    int64_t saved = rt_timeout_begin(40 * MS);
+    int rc_lock = rt_mutex_try_lock(m) ? 0 : rt_mutex_lock(m);
+    int value;
+    int rc_recv = rt_mpsc_recv(rx, &value);
+    rt_timeout_end(saved);
+    SL_CHECK(rc_lock == RT_ETIMEDOUT, "a lock wait under a timeout returned %d", rc_lock);
+    SL_CHECK(rc_recv == RT_ETIMEDOUT, "a recv under a timeout returned %d", rc_recv);
+    int one = 1;
+    SL_CHECK(rt_mpsc_send(tx, &one) == 0 && rt_mpsc_recv(rx, &value) == 0 && value == 1,
+             "the channel did not work after a timed-out recv");
+    rt_mutex_unlock(m);
+    rt_mpsc_sender_drop(tx);
+    rt_mpsc_receiver_drop(rx);
+    rt_mutex_free(m);
+    return NULL;
+}
+
+static void test_time_deadline_ends_lock_and_channel_waits(void)
+{
+    run_virtual(lock_and_recv_with_timeouts, NULL);
+}
+
 /* ------------------------------------------------------------ intervals */
 
 static void *tick_late(void *unused)
@@ -368,6 +403,8 @@ const sl_test time_timer_tests[] = {
     SL_TEST(test_time_nested_timeouts_keep_the_earlier_deadline, 1,
             "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_join_timeout_keeps_the_handle, 1, "chapters/appendix-runtime.md#timers"),
+    SL_TEST(test_time_deadline_ends_lock_and_channel_waits, 1,
+            "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_interval_skips_missed_ticks, 1, "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_hundred_thousand_pending_timers, 1,
             "chapters/appendix-runtime.md#timers"),

@@ -33,11 +33,16 @@
  * its own, exactly as it honours aborts.
  *
  * An abort is a wake plus a flag, and must not be lost either: rt_abort sets is_cancelled,
- * then reads the park word; step 5 moves the word to PARKED, then reads is_cancelled. All
- * four are seq_cst, so at least one side sees the other: either the abort finds PREPARED or
- * PARKED and wakes the task, or step 5 finds the flag and wakes it itself. (Doing this
- * handshake in step 5 rather than in rt_park_prepare keeps prepare a plain store: the
- * compare-and-swap in step 5 has to happen anyway.)
+ * then reads the park word; the task, in rt_park_prepare, publishes PREPARED, then, in
+ * rt_park, reads is_cancelled before it switches. All four are seq_cst, so at least one side
+ * sees the other (Dekker's argument): either the abort finds PREPARED or PARKED and wakes
+ * the task, or the task finds the flag and does not sleep at all.
+ *
+ * Why the task does this, and not step 5 after it has set PARKED: from the instant the word
+ * says PARKED, a waker on another thread may queue the task, another worker may run it to
+ * its end, and its joiner may free it - step 5 must not touch the task after that
+ * compare-and-swap. (It once read is_cancelled there; ThreadSanitizer caught the read of
+ * freed memory under the channel stress tests.)
  */
 #include "internal.h"
 #include "trace.h"
@@ -71,9 +76,10 @@ rt_waker rt_park_prepare(void)
               "task '%s' prepared a second wait before parking on the first", t->name);
     uint64_t epoch = word_epoch(word) + 1;
     task_retain(t); /* the waker's reference */
-    /* A plain store: nobody else writes the word while it is IDLE (old wakers only read it,
-     * see an old epoch, and do nothing). */
-    atomic_store_explicit(&t->park_word, park_word(epoch, PARK_PREPARED), memory_order_release);
+    /* seq_cst: one half of the abort handshake (see the top of this file). Nobody else
+     * writes the word while it is IDLE (old wakers only read it, see an old epoch, and do
+     * nothing), so a store is enough; it is the ordering that matters. */
+    atomic_store_explicit(&t->park_word, park_word(epoch, PARK_PREPARED), memory_order_seq_cst);
     return (rt_waker){.task = t, .epoch = epoch};
 }
 
@@ -81,8 +87,8 @@ rt_waker rt_park_prepare(void)
 static void park_switch(struct worker *w, struct rt_task *t, rt_park_reason reason,
                         const void *object)
 {
-    /* Already aborted: do not even switch (step 5 would catch it too, later). */
-    if (atomic_load_explicit(&t->is_cancelled, memory_order_acquire))
+    /* Already aborted: do not sleep. seq_cst: the other half of the abort handshake. */
+    if (atomic_load_explicit(&t->is_cancelled, memory_order_seq_cst))
         return;
     t->park_reason = reason;
     t->wait_object = object;
@@ -137,11 +143,9 @@ void park_finish_in_scheduler(struct rt_task *t)
     uint64_t parked = park_word(word_epoch(word), PARK_PARKED);
     if (word_status(word) == PARK_PREPARED &&
         atomic_compare_exchange_strong_explicit(&t->park_word, &word, parked,
-                                                memory_order_seq_cst, memory_order_seq_cst)) {
-        /* Parked: from now on only a waker (or an abort) queues it. The abort handshake
-         * (see the top of this file): an abort that read the word too early set this. */
-        if (atomic_load_explicit(&t->is_cancelled, memory_order_seq_cst))
-            park_interrupt(t);
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        /* Parked: from now on only a waker (or an abort) queues it, and t may already be
+         * running elsewhere, or even be freed: do not touch it again. */
         return;
     }
     /* Woken between its prepare and this point: it does not sleep. */

@@ -94,12 +94,15 @@ int poller_wait(struct poller *p, struct poller_event *events, int max, int64_t 
     int count = 0;
     for (int i = 0; i < n; i++) {
         if (ready[i].data.ptr == NULL) {
-            /* Clear the flag before draining: an interrupt after this point must
-             * write again, or the next wait would sleep through it. */
-            atomic_store(&p->is_interrupt_pending, false);
+            /* Drain, *then* clear the flag. The other order loses wake-ups: an interrupt
+             * that set the flag between the two would have its write drained here and
+             * leave the flag set with nothing pending - every later interrupt would skip
+             * its write. In this order, an interrupt that still sees the flag set skips a
+             * write for a poller that is awake already and re-checks its state anyway. */
             uint64_t drained;
             if (read(p->interrupt_fd, &drained, sizeof drained) < 0 && errno != EAGAIN)
                 return -errno;
+            atomic_store(&p->is_interrupt_pending, false);
             continue;
         }
         events[count].tag = ready[i].data.ptr;

@@ -61,5 +61,6 @@ extern const sl_test sync_broadcast_tests[];
 extern const sl_test sync_select_tests[];
 extern const sl_test sync_structured_tests[];
 extern const sl_test sync_stress_tests[];
+extern const sl_test sync_signal_tests[]; /* test_signal.c: ctrl-c and SIGTERM */
 
 #endif

@@ -12,6 +12,7 @@ static const sl_suite suites[] = {
     {"sync_select", sync_select_tests, 300},
     {"sync_structured", sync_structured_tests, 120},
     {"sync_stress", sync_stress_tests, 300},
+    {"sync_signal", sync_signal_tests, 60},
     SL_SUITE_END,
 };
 

@@ -70,7 +70,7 @@ static void *channels_main(void *unused)
     rt_join_handle *c = rt_spawn_named("consumer", consumer, rx);
     rt_join_handle *p[PRODUCERS];
     for (int i = 0; i < PRODUCERS; i++) {
-        char name[16];
+        char name[32]; /* "producer-" and any int */
         snprintf(name, sizeof name, "producer-%d", i + 1);
         p[i] = rt_spawn_named(name, producer, rt_mpsc_sender_clone(tx));
     }

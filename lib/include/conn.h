@@ -66,10 +66,10 @@ typedef struct conn conn;
 
 enum {
     CONN_OK = 0,
-    CONN_EOF = 1,                   /* clean end of stream: not an error */
+    CONN_EOF = 1,                    /* clean end of stream: not an error */
     CONN_ETRUNCATED = -ECONNABORTED, /* end of stream inside a frame */
-    CONN_EPROTO = FRAME_EPROTO,     /* not RESP */
-    CONN_ETOOBIG = FRAME_ETOOBIG,   /* over a limit */
+    CONN_EPROTO = FRAME_EPROTO,      /* not RESP */
+    CONN_ETOOBIG = FRAME_ETOOBIG,    /* over a limit */
 };
 
 /* The most bytes one read asks the socket for (1 MiB). Reads start at 4 KiB and grow
@@ -124,10 +124,10 @@ rt_tcp_stream *conn_stream(conn *c);
 
 /* Counters, for tests and curious readers. */
 typedef struct conn_stats {
-    uint64_t nreads;        /* rt_tcp_read calls: one per refill of the read buffer */
+    uint64_t nreads; /* rt_tcp_read calls: one per refill of the read buffer */
     uint64_t bytes_read;
     uint64_t frames_read;
-    uint64_t nflushes;      /* rt_tcp_write_all calls */
+    uint64_t nflushes; /* rt_tcp_write_all calls */
     uint64_t bytes_written;
     uint64_t frames_written;
 } conn_stats;

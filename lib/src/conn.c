@@ -43,9 +43,9 @@ struct conn {
 
     /* the read side: the reading task's */
     buf *in;
-    int read_error;        /* sticky: CONN_EOF, CONN_ETRUNCATED, CONN_EPROTO, CONN_ETOOBIG,
-                              a socket error */
-    char error_text[192];  /* conn_last_error */
+    int read_error;       /* sticky: CONN_EOF, CONN_ETRUNCATED, CONN_EPROTO, CONN_ETOOBIG,
+                             a socket error */
+    char error_text[192]; /* conn_last_error */
     uint64_t nreads, bytes_read, frames_read;
 
     /* the write side: the writing task's */
@@ -53,8 +53,8 @@ struct conn {
     uint64_t nflushes, bytes_written, frames_written;
 };
 
-typedef int (*parse_fn)(const uint8_t *data, size_t len, const frame_limits *limits,
-                        frame **out, size_t *consumed, frame_error *error);
+typedef int (*parse_fn)(const uint8_t *data, size_t len, const frame_limits *limits, frame **out,
+                        size_t *consumed, frame_error *error);
 
 conn *conn_new(rt_tcp_stream *stream)
 {
@@ -128,9 +128,9 @@ static int read_with(conn *c, parse_fn parse, frame **out)
     for (;;) {
         size_t used = 0;
         frame_error error = {0};
-        int rc = buf_len(c->in) == 0 ? FRAME_NEED_MORE /* nothing to parse yet */
-                                     : parse(buf_data(c->in), buf_len(c->in), &c->limits, out,
-                                             &used, &error);
+        int rc = buf_len(c->in) == 0
+                     ? FRAME_NEED_MORE /* nothing to parse yet */
+                     : parse(buf_data(c->in), buf_len(c->in), &c->limits, out, &used, &error);
         if (rc == FRAME_OK) { /* 1 */
             buf_consume(c->in, used);
             c->frames_read++;

@@ -1,5 +1,6 @@
 /*
- * main.c - the tests/client suite: the buffered connection (lib/include/conn.h).
+ * main.c - the tests/client suite: the buffered connection and the client
+ * (lib/include/conn.h, lib/include/client.h).
  *
  *     build/.../tests/client/suite [TEST...]
  */
@@ -23,6 +24,7 @@ void run_with(int nworkers, void *(*fn)(void *), void *arg)
 
 static const sl_suite suites[] = {
     {"conn", conn_tests, 60},
+    {"client", client_tests, 60},
     SL_SUITE_END,
 };
 

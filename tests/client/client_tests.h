@@ -2,8 +2,8 @@
  * client_tests.h - what the files of the tests/client suite share.
  *
  * The suite checks the runtime-dependent half of the mini-redis library: the buffered
- * connection (against a scripted peer written in the test) and the client (against a
- * real redis-server that the test starts).
+ * connection (against a scripted peer written in the test), the client and the
+ * command-line client (against a real redis-server that the test starts).
  */
 #ifndef SPAWNLAB_CLIENT_TESTS_H
 #define SPAWNLAB_CLIENT_TESTS_H
@@ -22,6 +22,7 @@
 
 extern const sl_test conn_tests[];
 extern const sl_test client_tests[];
+extern const sl_test cli_tests[];
 
 /* Runs fn(arg) as the main task of a fresh runtime (nworkers 1: current_thread, more:
  * multi_thread) and frees it, checking that every task spawned has finished. */
@@ -42,5 +43,8 @@ typedef struct redis_server {
 bool redis_start(redis_server *r);
 /* SIGTERM, then SIGKILL after 5 s; always reaps the child. */
 void redis_stop(redis_server *r);
+
+/* A port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed). */
+int free_port(void);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * main.c - the tests/client suite: the buffered connection and the client
- * (lib/include/conn.h, lib/include/client.h).
+ * main.c - the tests/client suite: the buffered connection, the client and
+ * spawnlab-cli (lib/include/conn.h, lib/include/client.h, tools/spawnlab-cli).
  *
  *     build/.../tests/client/suite [TEST...]
  */
@@ -25,6 +25,7 @@ void run_with(int nworkers, void *(*fn)(void *), void *arg)
 static const sl_suite suites[] = {
     {"conn", conn_tests, 60},
     {"client", client_tests, 60},
+    {"cli", cli_tests, 60},
     SL_SUITE_END,
 };
 

@@ -35,7 +35,7 @@ static bool is_installed(void)
     return false;
 }
 
-static int free_port(void)
+int free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

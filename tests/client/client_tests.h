@@ -28,23 +28,6 @@ extern const sl_test cli_tests[];
  * multi_thread) and frees it, checking that every task spawned has finished. */
 void run_with(int nworkers, void *(*fn)(void *), void *arg);
 
-/* ------------------------------------------------------------ a real redis-server */
-
-/* redis-server on 127.0.0.1, on a port found free by binding port 0 and closing
- * (port 0 itself would turn TCP off in Redis), stopped by its pid. */
-typedef struct redis_server {
-    pid_t pid;
-    int port;
-} redis_server;
-
-/* Starts it and waits until it accepts connections. false when it cannot: then either
- * redis-server is not installed (a visible "SKIPPED:" line was printed, the test
- * should return) or a failure was recorded. */
-bool redis_start(redis_server *r);
-/* SIGTERM, then SIGKILL after 5 s; always reaps the child. */
-void redis_stop(redis_server *r);
-
-/* A port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed). */
-int free_port(void);
+/* A real redis-server: the harness's sl_redis_start / sl_redis_stop / sl_free_port. */
 
 #endif

@@ -69,8 +69,8 @@ static void expect_shell(const char *script, int port, int status, const char *o
 
 static void test_cli_one_shot_prints_like_redis_cli(void)
 {
-    redis_server r;
-    if (!redis_start(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     int p = r.port;
     expect_cli(p, 0, "OK\n", "set", "greeting", "hello world", NULL);
@@ -86,13 +86,13 @@ static void test_cli_one_shot_prints_like_redis_cli(void)
     expect_cli(p, 0, "OK\n", "set", "brief", "x", "px", "60000", NULL);
     expect_cli(p, 0, "\"a\\\"b\\n\\x01\"\n", "echo", "a\"b\n\x01", NULL); /* sent as typed */
     expect_cli(p, 1, "(error) ERR wrong number of arguments for 'get' command\n", "get", NULL);
-    redis_stop(&r);
+    sl_redis_stop(&r);
 }
 
 static void test_cli_interactive_mode_reads_stdin(void)
 {
-    redis_server r;
-    if (!redis_start(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     char expected[1024];
     snprintf(expected, sizeof expected,
@@ -112,13 +112,13 @@ static void test_cli_interactive_mode_reads_stdin(void)
     /* The end of input leaves too, even after a last line without its newline. */
     snprintf(expected, sizeof expected, "127.0.0.1:%1$d> PONG\n127.0.0.1:%1$d> ", r.port);
     expect_shell("printf 'ping' | \"$CLI\" -p $PORT", r.port, 0, expected);
-    redis_stop(&r);
+    sl_redis_stop(&r);
 }
 
 static void test_cli_subscribe_prints_messages(void)
 {
-    redis_server r;
-    if (!redis_start(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     /* The subscriber runs in the background; we publish until it is there to receive,
      * then ask Redis to close its connection, which ends it (status 1: the connection
@@ -137,12 +137,12 @@ static void test_cli_subscribe_prints_messages(void)
                  "do sleep 0.01; done; "
                  "\"$CLI\" -p $PORT client kill type pubsub > /dev/null; wait $!",
                  r.port, 1, expected);
-    redis_stop(&r);
+    sl_redis_stop(&r);
 }
 
 static void test_cli_connection_refused_names_the_address(void)
 {
-    int port = free_port();
+    int port = sl_free_port();
     SL_CHECK_FATAL(port > 0, "could not find a free port on 127.0.0.1");
     char expected[256];
     snprintf(expected, sizeof expected,

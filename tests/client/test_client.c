@@ -94,12 +94,12 @@ static void *every_command(void *arg)
 
 static void test_client_every_command_against_redis(void)
 {
-    redis_server r;
-    if (!redis_start(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     run_with(1, every_command, &r.port);
     run_with(2, every_command, &r.port);
-    redis_stop(&r);
+    sl_redis_stop(&r);
 }
 
 /* ------------------------------------------------------------ errors */
@@ -135,11 +135,11 @@ static void *server_errors(void *arg)
 
 static void test_client_server_error_carries_redis_text(void)
 {
-    redis_server r;
-    if (!redis_start(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     run_with(1, server_errors, &r.port);
-    redis_stop(&r);
+    sl_redis_stop(&r);
 }
 
 static void *refused(void *unused)
@@ -288,12 +288,12 @@ static void *pubsub(void *arg)
 
 static void test_client_subscribe_receives_published_messages(void)
 {
-    redis_server r;
-    if (!redis_start(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     run_with(1, pubsub, &r.port);
     run_with(2, pubsub, &r.port);
-    redis_stop(&r);
+    sl_redis_stop(&r);
 }
 
 /* A subscriber task waits while the main task publishes: the message crosses tasks
@@ -333,12 +333,12 @@ static void *pubsub_tasks(void *arg)
 
 static void test_client_subscriber_task_receives_from_publisher_task(void)
 {
-    redis_server r;
-    if (!redis_start(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     run_with(1, pubsub_tasks, &r.port);
     run_with(4, pubsub_tasks, &r.port);
-    redis_stop(&r);
+    sl_redis_stop(&r);
 }
 
 const sl_test client_tests[] = {

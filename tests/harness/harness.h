@@ -141,6 +141,26 @@ const char *sl_server_output(sl_server *s);
  * Frees s. Returns true when the exit was clean. */
 bool sl_server_stop(sl_server *s, double timeout_seconds);
 
+/* ------------------------------------------------------------ the reference peer */
+
+/* A real redis-server, for compatibility tests: started on a free port of 127.0.0.1,
+ * stopped by its pid. */
+typedef struct sl_redis {
+    pid_t pid;
+    int port;
+} sl_redis;
+
+/* Starts one. Returns true when it accepts connections; false after printing a visible
+ * "SKIPPED:" line when redis-server is not installed (the test should then return), or
+ * after recording a failure when it would not start. */
+bool sl_redis_start(sl_redis *r);
+/* Stops it (SIGTERM, then SIGKILL after 5 s) and reaps it. */
+void sl_redis_stop(sl_redis *r);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (for programs that cannot bind
+ * port 0 themselves), or -1. */
+int sl_free_port(void);
+
 /* ------------------------------------------------------------ clients */
 
 typedef struct sl_conn sl_conn;

@@ -23,99 +23,7 @@
 
 #include "resp_tests.h"
 
-/* ------------------------------------------------------------ the server */
-
-typedef struct redis {
-    pid_t pid;
-    int port;
-} redis;
-
-static bool redis_installed(void)
-{
-    const char *path = getenv("PATH");
-    char candidate[4096];
-    while (path != NULL && *path != '\0') {
-        size_t len = strcspn(path, ":");
-        snprintf(candidate, sizeof candidate, "%.*s/redis-server", (int)len, path);
-        if (access(candidate, X_OK) == 0)
-            return true;
-        path += len + (path[len] == ':');
-    }
-    return false;
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
-        port = ntohs(addr.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static bool accepts_connections(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool is_up = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
-    if (fd >= 0)
-        close(fd);
-    return is_up;
-}
-
-static void stop_redis(redis *r)
-{
-    kill(r->pid, SIGTERM);
-    for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {
-        if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
-            return;
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    }
-    kill(r->pid, SIGKILL);
-    waitpid(r->pid, NULL, 0);
-}
-
-/* Starts redis-server; false (with the test marked skipped or failed) when it cannot. */
-static bool start_redis(redis *r)
-{
-    if (!redis_installed()) {
-        printf("\n    SKIPPED: redis-server not found on PATH; Redis's texts were not compared\n");
-        return false;
-    }
-    r->port = free_port();
-    SL_CHECK_FATAL(r->port > 0, "could not find a free port on 127.0.0.1");
-    char port_text[16];
-    snprintf(port_text, sizeof port_text, "%d", r->port);
-    fflush(stdout);
-    r->pid = fork();
-    if (r->pid == 0) {
-        freopen("/dev/null", "w", stdout); /* Redis's banner would drown the test output */
-        freopen("/dev/null", "w", stderr);
-        execlp("redis-server", "redis-server", "--port", port_text, "--bind", "127.0.0.1", "--save",
-               "", "--appendonly", "no", "--daemonize", "no", (char *)NULL);
-        _exit(127);
-    }
-    SL_CHECK_FATAL(r->pid > 0, "could not fork to start redis-server");
-    for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {
-        if (accepts_connections(r->port))
-            return true;
-        if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
-            SL_FAIL("redis-server --port %d exited before accepting connections", r->port);
-            return false;
-        }
-        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-    }
-    stop_redis(r);
-    SL_FAIL("redis-server --port %d did not accept connections within 5 s", r->port);
-    return false;
-}
+/* The server itself comes from the harness (sl_redis_start): tests/harness/redis.c. */
 
 /* ------------------------------------------------------------ talking to it */
 
@@ -196,8 +104,8 @@ static void compare_command(sl_conn *c, frame *request)
 
 static void test_redis_command_errors_match(void)
 {
-    redis r;
-    if (!start_redis(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     sl_conn *c = sl_conn_open(r.port);
     char long_arg[201];
@@ -270,7 +178,7 @@ static void test_redis_command_errors_match(void)
     compare_command(c, with_nul);
 
     sl_conn_close(c);
-    stop_redis(&r);
+    sl_redis_stop(&r);
 }
 
 /* Sends words and checks that the reply is exactly expected (a frame we own). */
@@ -291,8 +199,8 @@ static void expect_reply(sl_conn *c, frame *request, frame *expected)
 
 static void test_redis_execution_errors_match(void)
 {
-    redis r;
-    if (!start_redis(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     sl_conn *c = sl_conn_open(r.port);
     expect_reply(c, W("SET", "n", "abc"), frame_new_simple("OK"));
@@ -329,7 +237,7 @@ static void test_redis_execution_errors_match(void)
     expect_reply(c, W("set", "k", "v"), cmd_error_subscribe_context(CMD_SET));
     expect_reply(c, W("CONFIG", "GET", "x"), cmd_error_subscribe_context(CMD_CONFIG_GET));
     sl_conn_close(c);
-    stop_redis(&r);
+    sl_redis_stop(&r);
 }
 
 /* Malformed requests: Redis answers "-ERR Protocol error: <what>" and closes; our
@@ -337,8 +245,8 @@ static void test_redis_execution_errors_match(void)
  * Inline commands: Redis and we must split the line into the same words. */
 static void test_redis_protocol_errors_and_inline_match(void)
 {
-    redis r;
-    if (!start_redis(&r))
+    sl_redis r;
+    if (!sl_redis_start(&r))
         return;
     static const char *const bad[] = {
         "*1\r\n$-5\r\n",       "*abc\r\n",      "*1\r\n+x\r\n", "*1\r\n$abc\r\n", "ECHO \"abc\r\n",
@@ -393,7 +301,7 @@ static void test_redis_protocol_errors_and_inline_match(void)
         frame_free(theirs);
     }
     sl_conn_close(c);
-    stop_redis(&r);
+    sl_redis_stop(&r);
 }
 
 const sl_test redis_tests[] = {

@@ -1,14 +1,16 @@
 /*
- * redis_server.c - a real redis-server for the client tests, started on a free port
- * of 127.0.0.1 and stopped by its pid (the approach of tests/resp/test_redis.c).
+ * redis.c - a real redis-server for a test: the reference peer that compatibility tests
+ * compare against (see harness.h, sl_redis_start).
  *
  *     redis-server --port P --bind 127.0.0.1 --save "" --appendonly no --daemonize no
  *
  * P is found by binding 127.0.0.1:0 and closing: port 0 would turn TCP off in Redis.
  * Another program may take P in between, so a server that exits at once is retried on a
- * new port.
+ * new port. The server is registered as one of the test's children, so the per-test audit
+ * notices one that a test forgets to stop.
  */
-#include "client_tests.h"
+#include "harness.h"
+#include "harness_impl.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static bool is_installed(void)
+static bool redis_is_installed(void)
 {
     const char *path = getenv("PATH");
     char candidate[4096];
@@ -35,7 +37,7 @@ static bool is_installed(void)
     return false;
 }
 
-int free_port(void)
+int sl_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -66,16 +68,18 @@ static void pause_ms(long ms)
     nanosleep(&(struct timespec){0, ms * 1000 * 1000}, NULL);
 }
 
-void redis_stop(redis_server *r)
+void sl_redis_stop(sl_redis *r)
 {
     kill(r->pid, SIGTERM);
     for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {
         if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
-            return;
+            goto reaped;
         pause_ms(10);
     }
     kill(r->pid, SIGKILL);
     waitpid(r->pid, NULL, 0);
+reaped:
+    sl_children_remove(r->pid);
 }
 
 static pid_t spawn_redis(int port)
@@ -91,30 +95,34 @@ static pid_t spawn_redis(int port)
                "", "--appendonly", "no", "--daemonize", "no", (char *)NULL);
         _exit(127);
     }
+    if (pid > 0)
+        sl_children_add(pid);
     return pid;
 }
 
 /* Waits until r accepts connections: 1 up, 0 exited (the port was taken?), -1 hung. */
-static int wait_until_up(redis_server *r)
+static int wait_until_up(sl_redis *r)
 {
     for (int waited_ms = 0; waited_ms < 5000; waited_ms += 10) {
         if (accepts_connections(r->port))
             return 1;
-        if (waitpid(r->pid, NULL, WNOHANG) == r->pid)
+        if (waitpid(r->pid, NULL, WNOHANG) == r->pid) {
+            sl_children_remove(r->pid);
             return 0;
+        }
         pause_ms(10);
     }
     return -1;
 }
 
-bool redis_start(redis_server *r)
+bool sl_redis_start(sl_redis *r)
 {
-    if (!is_installed()) {
-        printf("\n    SKIPPED: redis-server not found on PATH; the client was not tested\n");
+    if (!redis_is_installed()) {
+        printf("\n    SKIPPED: redis-server not found on PATH (tools/deps.sh installs it)\n");
         return false;
     }
     for (int attempt = 0; attempt < 3; attempt++) {
-        r->port = free_port();
+        r->port = sl_free_port();
         SL_CHECK_FATAL(r->port > 0, "could not find a free port on 127.0.0.1");
         r->pid = spawn_redis(r->port);
         SL_CHECK_FATAL(r->pid > 0, "could not fork to start redis-server");
@@ -122,7 +130,7 @@ bool redis_start(redis_server *r)
         if (up == 1)
             return true;
         if (up < 0) {
-            redis_stop(r);
+            sl_redis_stop(r);
             SL_FAIL("redis-server --port %d did not accept connections within 5 s", r->port);
             return false;
         }

@@ -8,7 +8,17 @@
  *     trace_buffer.first -> [chunk: 4096 events | names] -> [chunk ...] -> NULL
  *
  * A chunk also carries the bytes of the names its events refer to (task and object
- * names are copied at record time: the task may be gone by the time the file is written).
+ * names are copied at record time: the task may be gone by the time the file is written),
+ * and each event's sequence number.
+ *
+ * Two things make the written file the same for the same run, byte for byte:
+ *   - events are merged by time, and events with the same time (the virtual clock stands
+ *     still while tasks run, so there are many) by a sequence number taken from one
+ *     counter at record time. Taking a number is an atomic increment, and increments of one
+ *     atomic happen in an order that respects happens-before: a spawn is numbered before
+ *     the run of the task it spawned, even across threads;
+ *   - object ids are addresses in memory, which change from run to run; the file gets small
+ *     numbers instead (0x1, 0x2, ...), in the order the objects first appear.
  */
 #include "tracer.h"
 
@@ -23,6 +33,7 @@ struct trace_chunk {
     struct trace_chunk *next;
     size_t nevents, name_bytes;
     rt_trace_record events[CHUNK_EVENTS];
+    uint64_t sequence[CHUNK_EVENTS];
     char names[CHUNK_NAME_BYTES];
 };
 
@@ -72,6 +83,7 @@ int tracer_start(struct tracer *tr, const char *path, int nworkers, rt_trace_clo
     if (!tr->max_events)
         tr->max_events = 16u * 1000 * 1000;
     atomic_store(&tr->ndropped, 0);
+    atomic_store(&tr->next_sequence, 0);
     atomic_store_explicit(&tr->is_on, true, memory_order_release);
     return 0;
 }
@@ -111,6 +123,8 @@ static void append(struct tracer *tr, struct trace_buffer *b, const rt_trace_rec
             b->first = fresh;
         b->last = c = fresh;
     }
+    c->sequence[c->nevents] =
+        atomic_fetch_add_explicit(&tr->next_sequence, 1, memory_order_relaxed);
     rt_trace_record *slot = &c->events[c->nevents++];
     *slot = *r;
     if (needs_name)
@@ -147,11 +161,10 @@ static void wait_for_recorders(struct tracer *tr)
     }
 }
 
-/* An event and where it came from: the sort key that keeps each buffer's own order. */
+/* An event and its sequence number: the sort key for events with the same time. */
 struct merged {
     const rt_trace_record *record;
-    uint32_t buffer;
-    uint64_t position;
+    uint64_t sequence;
 };
 
 static int by_time(const void *x, const void *y)
@@ -159,12 +172,10 @@ static int by_time(const void *x, const void *y)
     const struct merged *a = x, *b = y;
     if (a->record->time_ns != b->record->time_ns)
         return a->record->time_ns < b->record->time_ns ? -1 : 1;
-    if (a->buffer != b->buffer)
-        return a->buffer < b->buffer ? -1 : 1;
-    return a->position < b->position ? -1 : a->position > b->position;
+    return a->sequence < b->sequence ? -1 : a->sequence > b->sequence;
 }
 
-/* Every buffer's events in one array sorted by time (ties: by buffer, then order). */
+/* Every buffer's events in one array sorted by time (ties: by sequence number). */
 static struct merged *merge(struct tracer *tr, size_t *count)
 {
     size_t total = tr->others.count;
@@ -176,14 +187,66 @@ static struct merged *merge(struct tracer *tr, size_t *count)
     size_t n = 0;
     for (int i = 0; i <= tr->nworkers; i++) {
         struct trace_buffer *b = i < tr->nworkers ? &tr->workers[i] : &tr->others;
-        uint64_t position = 0;
         for (struct trace_chunk *c = b->first; c; c = c->next)
             for (size_t e = 0; e < c->nevents; e++)
-                all[n++] = (struct merged){&c->events[e], (uint32_t)i, position++};
+                all[n++] = (struct merged){&c->events[e], c->sequence[e]};
     }
     qsort(all, n, sizeof *all, by_time);
     *count = n;
     return all;
+}
+
+/* Object addresses -> small ids, in order of first appearance: an open-addressing table
+ * that doubles when half full. Out of memory, an address is written as it is. */
+struct object_ids {
+    uint64_t *addresses, *ids; /* [capacity]; address 0 marks a free slot */
+    size_t capacity, count;
+};
+
+static size_t slot_of(const struct object_ids *map, uint64_t address)
+{
+    size_t i = (size_t)(address * 0x9e3779b97f4a7c15u >> 20) & (map->capacity - 1);
+    while (map->addresses[i] != 0 && map->addresses[i] != address)
+        i = (i + 1) & (map->capacity - 1);
+    return i;
+}
+
+static bool object_ids_grow(struct object_ids *map)
+{
+    struct object_ids bigger = {.capacity = map->capacity ? 2 * map->capacity : 256,
+                                .count = map->count};
+    bigger.addresses = calloc(bigger.capacity, sizeof *bigger.addresses);
+    bigger.ids = calloc(bigger.capacity, sizeof *bigger.ids);
+    if (!bigger.addresses || !bigger.ids) {
+        free(bigger.addresses);
+        free(bigger.ids);
+        return false;
+    }
+    for (size_t i = 0; i < map->capacity; i++) {
+        if (map->addresses[i] == 0)
+            continue;
+        size_t j = slot_of(&bigger, map->addresses[i]);
+        bigger.addresses[j] = map->addresses[i];
+        bigger.ids[j] = map->ids[i];
+    }
+    free(map->addresses);
+    free(map->ids);
+    *map = bigger;
+    return true;
+}
+
+static uint64_t small_id(struct object_ids *map, uint64_t address)
+{
+    if (address == 0)
+        return 0; /* "none" */
+    if (2 * (map->count + 1) > map->capacity && !object_ids_grow(map))
+        return address;
+    size_t i = slot_of(map, address);
+    if (map->addresses[i] == 0) {
+        map->addresses[i] = address;
+        map->ids[i] = ++map->count;
+    }
+    return map->ids[i];
 }
 
 static int write_file(struct tracer *tr, const struct merged *all, size_t n)
@@ -196,8 +259,14 @@ static int write_file(struct tracer *tr, const struct merged *all, size_t n)
     if (dropped)
         fprintf(out, "# %llu events were dropped (buffers full or out of memory)\n",
                 (unsigned long long)dropped);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = rt_trace_write_record(out, all[i].record);
+    struct object_ids objects = {0};
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rt_trace_record r = *all[i].record;
+        r.object = small_id(&objects, r.object);
+        rc = rt_trace_write_record(out, &r);
+    }
+    free(objects.addresses);
+    free(objects.ids);
     if (fclose(out) != 0 && rc == 0)
         rc = -errno;
     return rc;

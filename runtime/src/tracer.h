@@ -49,7 +49,8 @@ struct tracer {
     rt_trace_clock clock;
     uint64_t max_events; /* per buffer; more are counted as dropped, not recorded */
     _Atomic uint64_t ndropped;
-    struct trace_buffer *workers; /* [nworkers], each written only by its worker */
+    _Atomic uint64_t next_sequence; /* orders events that share a timestamp (see merge) */
+    struct trace_buffer *workers;   /* [nworkers], each written only by its worker */
     pthread_mutex_t others_mutex;
     struct trace_buffer others; /* guarded by others_mutex: events off the workers */
 };

@@ -7,6 +7,7 @@ static const sl_suite suites[] = {
     {"trace-file", trace_file_tests, 0},
     {"tracer", tracer_tests, 0},
     {"traced-runtime", trace_runtime_tests, 60},
+    {"deterministic", trace_deterministic_tests, 60},
     SL_SUITE_END,
 };
 

@@ -73,7 +73,7 @@ int64_t rt_deadline_set(int64_t deadline_ns);
 
 /* A timeout around a piece of code: sets the deadline to rt_now() + timeout_ns unless the
  * current deadline is earlier (an inner timeout never extends an outer one), and returns
- * the previous deadline for rt_timeout_end, which restores it. Never yield. From a task. */
+ * the previous deadline for rt_timeout_end, which restores it. Never yields. From a task. */
 int64_t rt_timeout_begin(int64_t timeout_ns);
 void rt_timeout_end(int64_t saved_deadline);
 

@@ -125,7 +125,7 @@ int timers_fire_due(struct rt_runtime *rt, int64_t now_ns)
         }
         pthread_mutex_unlock(&rt->clock.mutex);
         for (int i = 0; i < n; i++)
-            rt_wake(due[i]); /* trace: wake cause timer (trace_wake_cause reads the park reason) */
+            park_wake_because(due[i], "timer");
         nfired += n;
     } while (n == FIRE_BATCH);
     return nfired;

@@ -214,6 +214,9 @@ void task_complete(struct rt_task *t, enum task_outcome outcome, void *result);
 void task_switch_to_scheduler(struct worker *w, struct rt_task *t);
 /* Scheduler step 5 for a park: the task's registers are saved, now it may be woken. */
 void park_finish_in_scheduler(struct rt_task *t);
+/* rt_wake for the runtime's own wakers, naming the cause for traces: a timer or the
+ * reactor ends waits of every kind (a deadline on a lock wait is still a timer). */
+void park_wake_because(rt_waker waker, const char *cause);
 /* Wakes the task out of whatever wait it is in (rt_abort). */
 void park_interrupt(struct rt_task *t);
 /* Creates a task (not yet runnable); NULL on failure. may_borrow_stack exempts the

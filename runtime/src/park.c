@@ -102,7 +102,7 @@ static int park_until_deadline(struct worker *w, struct rt_task *t, uint64_t epo
                                rt_park_reason reason, const void *object)
 {
     if (t->deadline_ns <= clock_now(t->rt))
-        return RT_ETIMEDOUT; /* passed already: the wait ends before it began */
+        return RT_ETIMEDOUT;     /* passed already: the wait ends before it began */
     struct timer_entry deadline; /* on our stack: we return only once it is disarmed */
     int rc = deadline_arm(t, &deadline, epoch);
     if (rc < 0)
@@ -142,8 +142,8 @@ void park_finish_in_scheduler(struct rt_task *t)
     uint64_t word = atomic_load_explicit(&t->park_word, memory_order_relaxed);
     uint64_t parked = park_word(word_epoch(word), PARK_PARKED);
     if (word_status(word) == PARK_PREPARED &&
-        atomic_compare_exchange_strong_explicit(&t->park_word, &word, parked,
-                                                memory_order_acq_rel, memory_order_acquire)) {
+        atomic_compare_exchange_strong_explicit(&t->park_word, &word, parked, memory_order_acq_rel,
+                                                memory_order_acquire)) {
         /* Parked: from now on only a waker (or an abort) queues it, and t may already be
          * running elsewhere, or even be freed: do not touch it again. */
         return;
@@ -154,7 +154,8 @@ void park_finish_in_scheduler(struct rt_task *t)
 }
 
 /* Moves the task's wait `epoch` to WOKEN if it is still in it; queues it if it slept. */
-static void wake_epoch(struct rt_task *t, uint64_t epoch)
+/* cause: what to call this wake in a trace ("timer", "io"); NULL: tell from the wait. */
+static void wake_epoch(struct rt_task *t, uint64_t epoch, const char *cause)
 {
     uint64_t word = atomic_load_explicit(&t->park_word, memory_order_acquire);
     for (;;) {
@@ -165,7 +166,7 @@ static void wake_epoch(struct rt_task *t, uint64_t epoch)
                                                   park_word(epoch, PARK_WOKEN),
                                                   memory_order_acq_rel, memory_order_acquire)) {
             if (status == PARK_PARKED) {
-                trace_wake(t);
+                trace_wake(t, cause);
                 sched_make_runnable(t, false);
             }
             return;
@@ -176,7 +177,14 @@ static void wake_epoch(struct rt_task *t, uint64_t epoch)
 void rt_wake(rt_waker waker)
 {
     RT_ASSERT(waker.task, "rt_wake of an empty waker");
-    wake_epoch(waker.task, waker.epoch);
+    wake_epoch(waker.task, waker.epoch, NULL);
+    task_release(waker.task);
+}
+
+void park_wake_because(rt_waker waker, const char *cause)
+{
+    RT_ASSERT(waker.task, "park_wake_because of an empty waker");
+    wake_epoch(waker.task, waker.epoch, cause);
     task_release(waker.task);
 }
 
@@ -197,5 +205,5 @@ void park_interrupt(struct rt_task *t)
 {
     /* seq_cst: the abort handshake, see the top of this file. */
     uint64_t word = atomic_load_explicit(&t->park_word, memory_order_seq_cst);
-    wake_epoch(t, word_epoch(word));
+    wake_epoch(t, word_epoch(word), NULL);
 }

@@ -174,7 +174,7 @@ static void source_ready(struct io_source *src, unsigned readiness)
     src->readiness |= readiness & (POLLER_READABLE | POLLER_WRITABLE);
     pthread_mutex_unlock(&src->mutex);
     for (int i = 0; i < n; i++)
-        rt_wake(woken[i]); /* trace: wake cause io (trace_wake_cause reads RT_PARK_IO) */
+        park_wake_because(woken[i], "io");
 }
 
 /* ------------------------------------------------------------ the driver */

@@ -109,15 +109,16 @@ static inline const char *trace_wake_cause(const struct rt_task *t)
                                                                        : "other";
 }
 
-/* The waker is whoever calls: rt_task_id() (0 off the runtime: a thread, the reactor). */
-static inline void trace_wake(struct rt_task *t)
+/* The waker is whoever calls: rt_task_id() (0 off the runtime: a thread, the reactor).
+ * cause: given by the timers and the reactor (park_wake_because); NULL: from the wait. */
+static inline void trace_wake(struct rt_task *t, const char *cause)
 {
     if (trace_is_on(t->rt))
         trace_emit(t->rt, trace_worker_index(t->rt),
                    (rt_trace_record){.event = RT_TRACE_WAKE,
                                      .task = t->id,
                                      .a = rt_task_id(),
-                                     .word = trace_wake_cause(t)});
+                                     .word = cause ? cause : trace_wake_cause(t)});
 }
 
 static inline void trace_steal(const struct worker *from, struct worker *to, uint32_t n)

@@ -4,7 +4,9 @@
  */
 #include "harness.h"
 #include "rt.h"
+#include "rt_mpsc.h"
 #include "rt_park.h"
+#include "rt_time.h"
 #include "rt_trace.h"
 #include "rt_trace_file.h"
 #include "trace_tests.h"
@@ -223,8 +225,8 @@ static void test_trace_runtime_viz_scenario_shows_backpressure(void)
     sl_exit e;
     const char *argv[] = {program, "channels", path, NULL};
     SL_CHECK_FATAL(sl_run_program(argv, 60, &e) == 0, "cannot run %s", program);
-    SL_CHECK_FATAL(e.exited && e.status == 0, "vizscenario channels: %s\n%s",
-                   sl_exit_describe(&e), e.output);
+    SL_CHECK_FATAL(e.exited && e.status == 0, "vizscenario channels: %s\n%s", sl_exit_describe(&e),
+                   e.output);
     rt_trace *t = read_back(path);
     unlink(path);
     int sends = 0, recvs = 0, waits_for_room = 0, released_by_recv = 0;
@@ -235,14 +237,59 @@ static void test_trace_runtime_viz_scenario_shows_backpressure(void)
         waits_for_room += r->event == RT_TRACE_PARK && strcmp(r->word, "send") == 0;
         released_by_recv += r->event == RT_TRACE_WAKE && strcmp(r->word, "recv") == 0;
     }
-    SL_CHECK(sends == 12 && recvs == 12, "expected 12 sends and 12 receives, got %d and %d",
-             sends, recvs);
+    SL_CHECK(sends == 12 && recvs == 12, "expected 12 sends and 12 receives, got %d and %d", sends,
+             recvs);
     /* The channel holds 2 and the consumer is slow: producers must have waited for room,
      * and each such wait ends with the consumer's receive making room (or the program
      * ends - not here: every producer finishes). That is backpressure. */
     SL_CHECK(waits_for_room > 0, "no producer ever waited for room: no backpressure shown");
-    SL_CHECK(released_by_recv == waits_for_room,
-             "%d waits for room, but %d wakes by a receive", waits_for_room, released_by_recv);
+    SL_CHECK(released_by_recv == waits_for_room, "%d waits for room, but %d wakes by a receive",
+             waits_for_room, released_by_recv);
+    rt_trace_free(t);
+}
+
+/* ------------------------------------------------------------ a deadline's wake */
+
+static void *wait_past_deadline(void *unused)
+{
+    (void)unused;
+    rt_mpsc_sender *tx;
+    rt_mpsc_receiver *rx;
+    rt_mpsc_new(&(rt_channel_config){.elem_size = sizeof(int), .capacity = 1}, &tx, &rx);
+    int64_t saved = rt_timeout_begin(5 * RT_NS_PER_MS);
+    int item, rc = rt_mpsc_recv(rx, &item); /* nobody sends: the deadline ends the wait */
+    rt_timeout_end(saved);
+    rt_mpsc_sender_drop(tx);
+    rt_mpsc_receiver_drop(rx);
+    return (void *)(intptr_t)rc;
+}
+
+static void test_trace_runtime_deadline_wake_says_timer(void)
+{
+    char path[96];
+    trace_path(path, sizeof path, "deadline");
+    rt_runtime *rt = rt_runtime_new(&(rt_config){.clock = RT_CLOCK_VIRTUAL});
+    SL_CHECK_FATAL(rt_trace_start(rt, path) == 0, "rt_trace_start failed");
+    void *rc = NULL;
+    rt_block_on(rt, wait_past_deadline, NULL, &rc);
+    rt_trace_stop(rt);
+    rt_runtime_free(rt);
+    SL_CHECK((intptr_t)rc == RT_ETIMEDOUT, "the receive should time out, got %d",
+             (int)(intptr_t)rc);
+    rt_trace *t = read_back(path);
+    unlink(path);
+    const char *parked = NULL, *cause = NULL;
+    for (size_t i = 0; i < t->nrecords; i++) {
+        if (t->records[i].event == RT_TRACE_PARK && t->records[i].task == 1)
+            parked = t->records[i].word;
+        if (t->records[i].event == RT_TRACE_WAKE && t->records[i].task == 1)
+            cause = t->records[i].word;
+    }
+    SL_CHECK(parked && strcmp(parked, "recv") == 0, "main should park waiting to receive, not %s",
+             parked ? parked : "(no park)");
+    SL_CHECK(cause && strcmp(cause, "timer") == 0,
+             "a deadline ends the wait: the wake's cause must be 'timer', not %s",
+             cause ? cause : "(no wake)");
     rt_trace_free(t);
 }
 
@@ -251,5 +298,6 @@ const sl_test trace_runtime_tests[] = {
     SL_TEST(test_trace_runtime_rt_trace_env_and_schedviz, 1, NULL),
     SL_TEST(test_trace_runtime_stop_while_workers_record, 1, NULL),
     SL_TEST(test_trace_runtime_viz_scenario_shows_backpressure, 1, NULL),
+    SL_TEST(test_trace_runtime_deadline_wake_says_timer, 1, NULL),
     SL_TEST_END,
 };

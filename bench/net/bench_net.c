@@ -53,9 +53,9 @@ static int64_t median(int64_t *samples, int n)
 enum { NWAKES = 2000 };
 
 struct wake_bench {
-    _Atomic int round;            /* the round whose waker is published (-1: none) */
-    rt_waker waker;               /* written before round */
-    _Atomic int64_t woken_at_ns;  /* written by the waker just before rt_wake */
+    _Atomic int round;           /* the round whose waker is published (-1: none) */
+    rt_waker waker;              /* written before round */
+    _Atomic int64_t woken_at_ns; /* written by the waker just before rt_wake */
     int64_t samples[NWAKES];
 };
 

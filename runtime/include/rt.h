@@ -107,13 +107,12 @@ int rt_block_on(rt_runtime *rt, void *(*fn)(void *arg), void *arg, void **result
  * runs `int app_main(int argc, char **argv)` as its main task, shuts the runtime down and
  * exits with app_main's status (101 if it panicked, like a Rust program) - the analog of
  * #[tokio::main]. */
-#define RT_MAIN(app_main)                                                                  \
-    int main(int argc, char **argv)                                                        \
-    {                                                                                      \
-        return rt_main(argc, argv, (app_main), NULL);                                      \
+#define RT_MAIN(app_main)                                                                          \
+    int main(int argc, char **argv)                                                                \
+    {                                                                                              \
+        return rt_main(argc, argv, (app_main), NULL);                                              \
     }
-int rt_main(int argc, char **argv, int (*app_main)(int argc, char **argv),
-            const rt_config *config);
+int rt_main(int argc, char **argv, int (*app_main)(int argc, char **argv), const rt_config *config);
 
 /* The seed of a deterministic runtime (from rt_config.seed or RT_SEED), 0 otherwise:
  * print it with a failure, so the run can be replayed. Any thread. */
@@ -163,8 +162,8 @@ rt_join_handle *rt_spawn_with(const rt_spawn_options *options, rt_task_fn fn, vo
 
 /* Same, onto an explicit runtime: for threads outside it (options may be NULL).
  * Never yields. Any thread. */
-rt_join_handle *rt_runtime_spawn(rt_runtime *rt, const rt_spawn_options *options,
-                                 rt_task_fn fn, void *arg);
+rt_join_handle *rt_runtime_spawn(rt_runtime *rt, const rt_spawn_options *options, rt_task_fn fn,
+                                 void *arg);
 
 /* Runs fn(arg) on the runtime's blocking thread pool instead of a worker - for blocking
  * system calls and CPU-heavy work, which would otherwise stall every task queued on the
@@ -174,7 +173,7 @@ rt_join_handle *rt_spawn_blocking(rt_task_fn fn, void *arg);
 
 /* Error details of rt_join. */
 typedef struct rt_join_error {
-    int code;               /* RT_EPANICKED, RT_ECANCELED or RT_ETIMEDOUT */
+    int code;                /* RT_EPANICKED, RT_ECANCELED or RT_ETIMEDOUT */
     char panic_message[256]; /* RT_EPANICKED: the panic's message (truncated) */
 } rt_join_error;
 

@@ -35,7 +35,10 @@ typedef struct rt_blocking_mutex {
 } rt_blocking_mutex;
 
 /* Static initialisation: rt_blocking_mutex db_lock = RT_BLOCKING_MUTEX_INIT("db"); */
-#define RT_BLOCKING_MUTEX_INIT(name) {PTHREAD_MUTEX_INITIALIZER, (name)}
+#define RT_BLOCKING_MUTEX_INIT(name)                                                               \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, (name)                                                          \
+    }
 
 /* Initialises / destroys a mutex (name may be NULL). Never yields. Any thread. */
 void rt_blocking_mutex_init(rt_blocking_mutex *m, const char *name);

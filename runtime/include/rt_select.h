@@ -43,12 +43,12 @@ struct rt_oneshot_receiver;
 struct rt_cancel_token;
 
 typedef enum rt_select_kind {
-    RT_SELECT_RECV,        /* rt_mpsc_recv into value */
-    RT_SELECT_SEND,        /* rt_mpsc_send of value (bounded: waits for room) */
-    RT_SELECT_ONESHOT,     /* rt_oneshot_recv into value */
-    RT_SELECT_CANCELLED,   /* a cancel token is cancelled */
-    RT_SELECT_JOIN,        /* a task finished (collect it with rt_join, which returns at once) */
-    RT_SELECT_DEADLINE,    /* rt_now() reached deadline_ns */
+    RT_SELECT_RECV,      /* rt_mpsc_recv into value */
+    RT_SELECT_SEND,      /* rt_mpsc_send of value (bounded: waits for room) */
+    RT_SELECT_ONESHOT,   /* rt_oneshot_recv into value */
+    RT_SELECT_CANCELLED, /* a cancel token is cancelled */
+    RT_SELECT_JOIN,      /* a task finished (collect it with rt_join, which returns at once) */
+    RT_SELECT_DEADLINE,  /* rt_now() reached deadline_ns */
 } rt_select_kind;
 
 /* One arm: make it with the functions below. Fields other than result are private. */

@@ -49,7 +49,7 @@ typedef struct rt_channel_config {
     void (*drop_value)(void *value); /* a value nobody will receive any more (overwritten,
                                         or still queued when the channel is freed); NULL =
                                         nothing to release */
-    const char *name; /* for traces; NULL = the kind ("mpsc") */
+    const char *name;                /* for traces; NULL = the kind ("mpsc") */
 } rt_channel_config;
 
 #define RT_UNBOUNDED SIZE_MAX

@@ -77,7 +77,7 @@
 #include <stdio.h>
 
 #define RT_TRACE_FORMAT_VERSION 1
-#define RT_TRACE_NO_WORKER (-1)
+#define RT_TRACE_NO_WORKER      (-1)
 
 typedef enum rt_trace_event {
     RT_TRACE_SPAWN,

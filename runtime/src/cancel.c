@@ -20,7 +20,7 @@
 struct rt_cancel_token {
     sync_lock lock;
     _Atomic uint32_t refcount;
-    _Atomic bool is_cancelled;   /* written under lock; read without it */
+    _Atomic bool is_cancelled;      /* written under lock; read without it */
     struct rt_cancel_token *parent; /* fixed; holds a reference */
     /* guarded by parent->lock: our place in the parent's list of children */
     struct rt_cancel_token *prev_sibling, *next_sibling;

@@ -60,7 +60,8 @@ void check_spawn_argument(struct rt_runtime *rt, struct rt_task *spawner, const 
                           uint64_t new_id, const void *arg)
 {
     (void)rt;
-    bool is_borrowed = spawner ? stack_contains(&spawner->stack, arg) : is_on_this_threads_stack(arg);
+    bool is_borrowed =
+        spawner ? stack_contains(&spawner->stack, arg) : is_on_this_threads_stack(arg);
     if (!is_borrowed)
         return;
     fprintf(stderr,
@@ -70,9 +71,8 @@ void check_spawn_argument(struct rt_runtime *rt, struct rt_task *spawner, const 
             "reads it. Give the task memory it owns: allocate it (malloc) in the spawner, hand "
             "it over, and free it in the task - the C analog of a `move` closure.\n"
             "  See chapters/02-spawn.md#the-static-rule\n",
-            name, (unsigned long long)new_id, spawner ? "task '" : "",
-            task_name_or_thread(spawner), spawner ? "'" : "",
-            (unsigned long long)(spawner ? spawner->id : 0), arg);
+            name, (unsigned long long)new_id, spawner ? "task '" : "", task_name_or_thread(spawner),
+            spawner ? "'" : "", (unsigned long long)(spawner ? spawner->id : 0), arg);
     abort();
 }
 
@@ -194,8 +194,8 @@ void check_ran_too_long(struct worker *w, struct rt_task *t)
             "  Meanwhile every other task queued on that worker waited. Move blocking calls and "
             "long computations to rt_spawn_blocking, or call rt_yield() inside long loops.\n"
             "  See chapters/appendix-runtime.md#blocking-the-worker\n",
-            t->name, (unsigned long long)t->id, (unsigned long long)(ran_ns / 1000000),
-            w->index, (unsigned long long)(w->rt->blocking_warn_ns / 1000000));
+            t->name, (unsigned long long)t->id, (unsigned long long)(ran_ns / 1000000), w->index,
+            (unsigned long long)(w->rt->blocking_warn_ns / 1000000));
 }
 
 /* ------------------------------------------------------------ (d) stack overflow */
@@ -337,8 +337,7 @@ void check_list_live_tasks(struct rt_runtime *rt)
     struct live_listing listing = {0};
     stack_pool_for_each_owner(&rt->stacks, list_one, &listing);
     if (listing.count > LIVE_TASKS_LISTED)
-        fprintf(stderr, "    ... and %lld more\n",
-                (long long)(listing.count - LIVE_TASKS_LISTED));
+        fprintf(stderr, "    ... and %lld more\n", (long long)(listing.count - LIVE_TASKS_LISTED));
     fprintf(stderr, "  They are aborted now: their yield points return RT_ECANCELED, and they "
                     "should return. Join every task you spawn before main returns (to stop one, "
                     "rt_abort it, then join it).\n"

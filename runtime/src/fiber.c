@@ -138,8 +138,7 @@ void fiber_switch(struct fiber *from, struct fiber *to, bool is_exiting)
     /* ASan keeps "fake stack" frames per fiber; ours is saved in this very frame, which
      * survives on from's stack until we are switched back in. NULL: from is gone for good. */
     void *fake_stack = NULL;
-    __sanitizer_start_switch_fiber(is_exiting ? NULL : &fake_stack, to->stack_low,
-                                   to->stack_size);
+    __sanitizer_start_switch_fiber(is_exiting ? NULL : &fake_stack, to->stack_low, to->stack_size);
 #else
     (void)is_exiting;
 #endif

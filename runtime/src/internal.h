@@ -48,13 +48,13 @@ struct io_source;
 
 /* Like assert(), but never compiled out (NDEBUG does not touch it): a broken invariant in
  * a scheduler is a bug we want to see at once, not as corrupted memory later. */
-#define RT_ASSERT(cond, ...)                                                               \
-    do {                                                                                   \
-        if (__builtin_expect(!(cond), 0))                                                  \
-            rt_assert_failed(__FILE__, __LINE__, #cond, __VA_ARGS__);                      \
+#define RT_ASSERT(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (__builtin_expect(!(cond), 0))                                                          \
+            rt_assert_failed(__FILE__, __LINE__, #cond, __VA_ARGS__);                              \
     } while (0)
-_Noreturn void rt_assert_failed(const char *file, int line, const char *cond, const char *fmt,
-                                ...) __attribute__((format(printf, 4, 5)));
+_Noreturn void rt_assert_failed(const char *file, int line, const char *cond, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Which sanitizer this file is compiled for (gcc and clang spell it differently). */
 #if defined(__SANITIZE_ADDRESS__)
@@ -106,7 +106,7 @@ struct stack_slab;
 struct free_stack;
 
 struct stack {
-    char *low;  /* lowest usable byte; the guard region lies just below */
+    char *low; /* lowest usable byte; the guard region lies just below */
     size_t size;
     struct stack_slab *slab; /* the mapping it was carved from */
     int slot;                /* its index there */
@@ -222,8 +222,7 @@ void park_interrupt(struct rt_task *t);
 /* Creates a task (not yet runnable); NULL on failure. may_borrow_stack exempts the
  * 'static check (rt_block_on, and scopes later). */
 struct rt_task *task_create(struct rt_runtime *rt, const rt_spawn_options *options,
-                            enum task_kind kind, rt_task_fn fn, void *arg,
-                            bool may_borrow_stack);
+                            enum task_kind kind, rt_task_fn fn, void *arg, bool may_borrow_stack);
 /* rt_scope's spawn (scope.c): exempt from the 'static check, for the scope joins it. */
 rt_join_handle *task_spawn_scoped(const rt_spawn_options *options, rt_task_fn fn, void *arg);
 const char *task_state_name(const struct rt_task *t);
@@ -260,11 +259,10 @@ void run_queue_overflow(struct run_queue *q, struct injection_queue *inject, str
 void injection_init(struct injection_queue *q);
 void injection_destroy(struct injection_queue *q);
 void injection_push(struct injection_queue *q, struct rt_task *t);
-void injection_push_batch(struct injection_queue *q, struct rt_task *first,
-                          struct rt_task *last, size_t n);
+void injection_push_batch(struct injection_queue *q, struct rt_task *first, struct rt_task *last,
+                          size_t n);
 /* Takes one task; also moves up to `max_extra` more into dst (may be NULL). */
-struct rt_task *injection_pop(struct injection_queue *q, struct run_queue *dst,
-                              uint32_t max_extra);
+struct rt_task *injection_pop(struct injection_queue *q, struct run_queue *dst, uint32_t max_extra);
 bool injection_is_empty(struct injection_queue *q);
 
 /* ------------------------------------------------------------ workers (scheduler.c) */
@@ -290,7 +288,7 @@ struct worker {
     uint32_t random_state;     /* picks the first steal victim */
     bool is_searching;         /* counted in idle.nsearching */
     struct stack_cache stacks;
-    void *signal_stack;        /* sigaltstack for the stack-overflow check */
+    void *signal_stack; /* sigaltstack for the stack-overflow check */
     size_t signal_stack_size;
     stack_t previous_signal_stack;
 
@@ -299,20 +297,20 @@ struct worker {
     struct worker_stats stats;
 
     /* ---- for the "blocking the worker" monitor (checks.c): relaxed atomics */
-    _Atomic bool is_in_task;         /* the worker is inside a task's run right now */
-    _Atomic uint64_t long_run_index; /* the monitor's verdict: run number N is too long */
+    _Atomic bool is_in_task;            /* the worker is inside a task's run right now */
+    _Atomic uint64_t long_run_index;    /* the monitor's verdict: run number N is too long */
     _Atomic uint64_t long_run_since_ns; /* ... and it was first seen running at this time */
 
     /* ---- deterministic mode only (scheduler.c "Seeded picks"): owned by the worker */
-    struct rt_task **seeded;  /* every runnable task, in the order they were gathered */
+    struct rt_task **seeded; /* every runnable task, in the order they were gathered */
     size_t nseeded, seeded_capacity;
 
     /* ---- the idle worker's bed: a condvar, or the poller when it holds the I/O driver */
     pthread_mutex_t park_mutex;
     pthread_cond_t park_cond;
-    bool is_notified;  /* guarded by park_mutex */
-    bool is_polling;   /* guarded by park_mutex: asleep in the poller (unpark interrupts it) */
-    bool is_sleeping;  /* guarded by rt->idle.mutex: listed in idle.sleepers */
+    bool is_notified; /* guarded by park_mutex */
+    bool is_polling;  /* guarded by park_mutex: asleep in the poller (unpark interrupts it) */
+    bool is_sleeping; /* guarded by rt->idle.mutex: listed in idle.sleepers */
 };
 
 /* How an idle worker sleeps and is woken. condvar_driver is a condition variable;
@@ -419,19 +417,19 @@ struct rt_runtime {
 
     /* ---- the clock and the timers (clock.c) */
     struct {
-        bool is_virtual;                 /* fixed */
-        _Atomic int64_t virtual_now_ns;  /* advanced only by the worker holding the driver */
+        bool is_virtual;                /* fixed */
+        _Atomic int64_t virtual_now_ns; /* advanced only by the worker holding the driver */
         pthread_mutex_t mutex;
-        struct timer_heap heap;          /* guarded by mutex */
-        int64_t driver_sleeps_until_ns;  /* guarded by mutex: 0 = nobody sleeps on timers */
+        struct timer_heap heap;         /* guarded by mutex */
+        int64_t driver_sleeps_until_ns; /* guarded by mutex: 0 = nobody sleeps on timers */
     } clock;
 
     /* ---- the reactor (reactor.c) */
     struct {
         struct poller poller;
-        _Atomic bool is_driver_taken;      /* one worker at a time polls */
+        _Atomic bool is_driver_taken; /* one worker at a time polls */
         pthread_mutex_t released_mutex;
-        struct io_source *released;        /* guarded by released_mutex: see reactor.c */
+        struct io_source *released; /* guarded by released_mutex: see reactor.c */
     } reactor;
 
     /* ---- deterministic mode: owned by the one worker */

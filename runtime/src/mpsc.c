@@ -40,8 +40,8 @@ struct mpsc {
     size_t count;
     size_t nsenders;
     bool is_receiver_alive;
-    size_t nhandles;                   /* sender handles + the receiver; freed at 0 */
-    struct sync_waitq senders_waiting; /* handoff: room in a full bounded channel */
+    size_t nhandles;                    /* sender handles + the receiver; freed at 0 */
+    struct sync_waitq senders_waiting;  /* handoff: room in a full bounded channel */
     struct sync_waitq receiver_waiting; /* level: the receiver (or its select) */
 };
 
@@ -197,8 +197,7 @@ void rt_mpsc_receiver_drop(rt_mpsc_receiver *rx)
 
 /* Sends without waiting: 0, RT_ECLOSED, RT_EWOULDBLOCK or -ENOMEM. On 0, *receiver is the
  * waiting receiver's waker (to wake after unlocking) when has_receiver. Lock held. */
-static int send_locked(struct mpsc *ch, const void *value, rt_waker *receiver,
-                       bool *has_receiver)
+static int send_locked(struct mpsc *ch, const void *value, rt_waker *receiver, bool *has_receiver)
 {
     *has_receiver = false;
     if (!ch->is_receiver_alive)
@@ -330,8 +329,8 @@ size_t rt_mpsc_len(rt_mpsc_receiver *rx)
 
 /* ------------------------------------------------------------ select's arms (select.c) */
 
-enum sync_poll mpsc_select_recv(rt_mpsc_receiver *rx, void *out, struct sync_select *sel,
-                                int index, struct sync_waiter *w, int *result)
+enum sync_poll mpsc_select_recv(rt_mpsc_receiver *rx, void *out, struct sync_select *sel, int index,
+                                struct sync_waiter *w, int *result)
 {
     struct mpsc *ch = rx->chan;
     rt_waker sender;

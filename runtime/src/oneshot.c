@@ -91,8 +91,8 @@ int rt_oneshot_send(rt_oneshot_sender *tx, const void *value)
         memcpy(o->value, value, o->elem_size);
         o->state = ONESHOT_FULL;
         rc = 0;
-        sync_trace_send(o, o->receiver_waiting.head
-                               ? sync_waker_task_id(o->receiver_waiting.head->waker) : 0);
+        sync_trace_send(
+            o, o->receiver_waiting.head ? sync_waker_task_id(o->receiver_waiting.head->waker) : 0);
     }
     sender_leave_and_unlock(o);
     return rc;

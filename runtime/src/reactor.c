@@ -143,8 +143,10 @@ int io_source_wait(struct io_source *src, unsigned interest)
         pthread_mutex_unlock(&src->mutex);
         return 0;
     }
-    RT_ASSERT(!*has, "two tasks wait to %s the same socket (fd %d): give each direction of "
-                     "a socket to one task at a time", is_read ? "read" : "write", src->fd);
+    RT_ASSERT(!*has,
+              "two tasks wait to %s the same socket (fd %d): give each direction of "
+              "a socket to one task at a time",
+              is_read ? "read" : "write", src->fd);
     rt_waker w = rt_park_prepare();
     *slot = w;
     *has = true;

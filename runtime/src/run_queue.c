@@ -61,8 +61,8 @@ struct rt_task *run_queue_pop(struct run_queue *q)
             return NULL;
         struct rt_task *t =
             atomic_load_explicit(&q->slots[head % RUN_QUEUE_CAPACITY], memory_order_relaxed);
-        if (atomic_compare_exchange_weak_explicit(&q->head, &head, head + 1,
-                                                  memory_order_acq_rel, memory_order_acquire))
+        if (atomic_compare_exchange_weak_explicit(&q->head, &head, head + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
             return t;
         /* a thief took it first: look again */
     }
@@ -95,8 +95,8 @@ static uint32_t claim_half(struct run_queue *q, struct rt_task **batch)
         for (uint32_t i = 0; i < n; i++)
             batch[i] = atomic_load_explicit(&q->slots[(head + i) % RUN_QUEUE_CAPACITY],
                                             memory_order_relaxed);
-        if (atomic_compare_exchange_weak_explicit(&q->head, &head, head + n,
-                                                  memory_order_acq_rel, memory_order_acquire))
+        if (atomic_compare_exchange_weak_explicit(&q->head, &head, head + n, memory_order_acq_rel,
+                                                  memory_order_acquire))
             return n;
     }
 }
@@ -138,8 +138,8 @@ void injection_destroy(struct injection_queue *q)
     pthread_mutex_destroy(&q->mutex);
 }
 
-void injection_push_batch(struct injection_queue *q, struct rt_task *first,
-                          struct rt_task *last, size_t n)
+void injection_push_batch(struct injection_queue *q, struct rt_task *first, struct rt_task *last,
+                          size_t n)
 {
     last->next = NULL;
     pthread_mutex_lock(&q->mutex);
@@ -163,8 +163,7 @@ bool injection_is_empty(struct injection_queue *q)
     return atomic_load_explicit(&q->length, memory_order_acquire) == 0;
 }
 
-struct rt_task *injection_pop(struct injection_queue *q, struct run_queue *dst,
-                              uint32_t max_extra)
+struct rt_task *injection_pop(struct injection_queue *q, struct run_queue *dst, uint32_t max_extra)
 {
     if (injection_is_empty(q))
         return NULL; /* the common case costs no lock */

@@ -37,8 +37,7 @@ enum {
 #define SHUTDOWN_GRACE_NS ((int64_t)1000000000)
 #define SHUTDOWN_POLL_NS  ((int64_t)10000000)
 
-_Noreturn void rt_assert_failed(const char *file, int line, const char *cond, const char *fmt,
-                                ...)
+_Noreturn void rt_assert_failed(const char *file, int line, const char *cond, const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -118,8 +117,8 @@ static void config_resolve(const rt_config *config, struct rt_runtime *rt)
         rt->stack_size = RT_MIN_STACK_SIZE;
     rt->is_checking = config->checks == RT_CHECKS_ON ||
                       (config->checks == RT_CHECKS_DEFAULT && checks_default_enabled());
-    int warn_ms = config->blocking_warn_ms > 0 ? config->blocking_warn_ms
-                                                : DEFAULT_BLOCKING_WARN_MS;
+    int warn_ms =
+        config->blocking_warn_ms > 0 ? config->blocking_warn_ms : DEFAULT_BLOCKING_WARN_MS;
     rt->blocking_warn_ns = (uint64_t)warn_ms * 1000000u;
     int max_blocking = config->max_blocking_threads > 0 ? config->max_blocking_threads
                                                         : DEFAULT_MAX_BLOCKING_THREADS;
@@ -293,8 +292,7 @@ static void *main_task(void *arg)
     return (void *)(intptr_t)m->app_main(m->argc, m->argv);
 }
 
-int rt_main(int argc, char **argv, int (*app_main)(int argc, char **argv),
-            const rt_config *config)
+int rt_main(int argc, char **argv, int (*app_main)(int argc, char **argv), const rt_config *config)
 {
     rt_runtime *rt = rt_runtime_new(config);
     if (!rt) {
@@ -365,9 +363,10 @@ void rt_runtime_free(rt_runtime *rt)
         abort_and_drain_tasks(rt); /* tasks the blocking pool's last work woke up */
     int64_t abandoned = sched_live_tasks(rt);
     if (abandoned > 0)
-        fprintf(stderr, "spawnlab: shutdown: %lld task(s) did not return after being aborted "
-                        "and are abandoned (their memory leaks). See "
-                        "chapters/appendix-runtime.md#shutdown\n",
+        fprintf(stderr,
+                "spawnlab: shutdown: %lld task(s) did not return after being aborted "
+                "and are abandoned (their memory leaks). See "
+                "chapters/appendix-runtime.md#shutdown\n",
                 (long long)abandoned);
     /* 5 */
     if (atomic_load(&rt->tracer.is_on))

@@ -77,5 +77,6 @@ void rt_rwlock_read_unlock(rt_rwlock *l)
 void rt_rwlock_write_unlock(rt_rwlock *l)
 {
     sync_trace_lock_release(l);
-    sync_sem_release(&l->sem, RT_RWLOCK_MAX_READERS, "rt_rwlock_write_unlock without the write lock");
+    sync_sem_release(&l->sem, RT_RWLOCK_MAX_READERS,
+                     "rt_rwlock_write_unlock without the write lock");
 }

@@ -39,8 +39,10 @@ struct rt_scope {
 
 int rt_scope_spawn(rt_scope *scope, rt_task_fn fn, void *arg)
 {
-    RT_ASSERT(task_current() == scope->owner, "rt_scope_spawn from task '%s', which does not "
-              "run the scope: a child that wants children opens its own scope", rt_task_name());
+    RT_ASSERT(task_current() == scope->owner,
+              "rt_scope_spawn from task '%s', which does not "
+              "run the scope: a child that wants children opens its own scope",
+              rt_task_name());
     if (scope->count == scope->capacity) {
         size_t capacity = scope->capacity ? scope->capacity * 2 : 8;
         rt_join_handle **children = realloc(scope->children, capacity * sizeof *children);

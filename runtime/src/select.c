@@ -49,7 +49,8 @@ static enum sync_poll arm_poll(rt_select_arm *arm, struct sync_select *sel, int 
         return cancel_select_wait(arm->object, sel, index, w);
     case RT_SELECT_JOIN:
         arm->result = 0;
-        if (!sync_task_is_finished(arm->object) && (!w || sync_join_register(arm->object, w->waker)))
+        if (!sync_task_is_finished(arm->object) &&
+            (!w || sync_join_register(arm->object, w->waker)))
             return SELECT_PENDING;
         return sync_select_claim(sel, index) ? SELECT_DONE : SELECT_LOST;
     case RT_SELECT_DEADLINE:

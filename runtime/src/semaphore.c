@@ -37,7 +37,7 @@ void sync_sem_init(struct sync_sem *s, size_t permits, size_t max_permits)
 void sync_sem_destroy(struct sync_sem *s)
 {
     RT_ASSERT(sync_waitq_is_empty(&s->waiters), "a lock or semaphore was freed while tasks "
-              "were waiting for it");
+                                                "were waiting for it");
     sync_lock_destroy(&s->lock);
 }
 
@@ -96,8 +96,9 @@ int sync_sem_try_acquire(struct sync_sem *s, size_t n)
 void sync_sem_release(struct sync_sem *s, size_t n, const char *what)
 {
     sync_lock_acquire(&s->lock);
-    RT_ASSERT(n <= s->max_permits - s->permits, "%s: released more than was taken (%zu + %zu > %zu)",
-              what, s->permits, n, s->max_permits);
+    RT_ASSERT(n <= s->max_permits - s->permits,
+              "%s: released more than was taken (%zu + %zu > %zu)", what, s->permits, n,
+              s->max_permits);
     s->permits += n;
     grant_waiters(s);
     sync_lock_release(&s->lock);

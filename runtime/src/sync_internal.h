@@ -143,10 +143,10 @@ struct sync_waiter {
     struct sync_waiter *prev, *next;
     rt_waker waker;
     bool is_queued;
-    bool is_done;      /* handoff: the operation was completed for us */
-    int result;        /* with is_done: 0, or e.g. RT_ECLOSED */
-    size_t count;      /* semaphore: permits wanted */
-    const void *value; /* mpsc send: the value to copy into the channel */
+    bool is_done;               /* handoff: the operation was completed for us */
+    int result;                 /* with is_done: 0, or e.g. RT_ECLOSED */
+    size_t count;               /* semaphore: permits wanted */
+    const void *value;          /* mpsc send: the value to copy into the channel */
     struct sync_select *select; /* NULL, or the select this waiter is an arm of */
     int arm;                    /* its index there */
 };
@@ -242,9 +242,8 @@ static inline void sync_waitq_wake_all(struct sync_waitq *q)
 /* Handoff wait: queues w on q, parks until a waker completes w (returns 0, w->result says
  * how) or the park fails (w is taken back out; returns RT_ECANCELED / RT_ETIMEDOUT).
  * Called and returns with lock held. MAY YIELD. */
-static inline int sync_wait_handoff(sync_lock *lock, struct sync_waitq *q,
-                                    struct sync_waiter *w, rt_park_reason reason,
-                                    const void *object)
+static inline int sync_wait_handoff(sync_lock *lock, struct sync_waitq *q, struct sync_waiter *w,
+                                    rt_park_reason reason, const void *object)
 {
     w->is_done = false;
     w->waker = rt_park_prepare();
@@ -332,16 +331,16 @@ enum sync_poll { SELECT_DONE, SELECT_PENDING, SELECT_LOST, SELECT_FAILED };
 static inline bool sync_select_claim(struct sync_select *sel, int index)
 {
     int none = -1;
-    return atomic_compare_exchange_strong_explicit(&sel->winner, &none, index,
-                                                   memory_order_acq_rel, memory_order_acquire);
+    return atomic_compare_exchange_strong_explicit(&sel->winner, &none, index, memory_order_acq_rel,
+                                                   memory_order_acquire);
 }
 
 struct rt_mpsc_sender;
 struct rt_mpsc_receiver;
 struct rt_oneshot_receiver;
 /* w == NULL: poll only; otherwise w->waker is a waker clone that the arm queues (and then
- * owns) only when it returns SELECT_PENDING. *result: the operation's outcome when SELECT_DONE (0, RT_ECLOSED).
- * A send waiter is handoff: if the receiver completes it later, w->is_done says so. */
+ * owns) only when it returns SELECT_PENDING. *result: the operation's outcome when SELECT_DONE (0,
+ * RT_ECLOSED). A send waiter is handoff: if the receiver completes it later, w->is_done says so. */
 enum sync_poll mpsc_select_recv(struct rt_mpsc_receiver *rx, void *out, struct sync_select *sel,
                                 int index, struct sync_waiter *w, int *result);
 enum sync_poll mpsc_select_send(struct rt_mpsc_sender *tx, const void *value,
@@ -354,8 +353,8 @@ enum sync_poll oneshot_select_recv(struct rt_oneshot_receiver *rx, void *out,
                                    int *result);
 void oneshot_select_cancel_recv(struct rt_oneshot_receiver *rx, struct sync_waiter *w);
 struct rt_cancel_token;
-enum sync_poll cancel_select_wait(struct rt_cancel_token *token, struct sync_select *sel,
-                                  int index, struct sync_waiter *w);
+enum sync_poll cancel_select_wait(struct rt_cancel_token *token, struct sync_select *sel, int index,
+                                  struct sync_waiter *w);
 void cancel_select_cancel(struct rt_cancel_token *token, struct sync_waiter *w);
 
 #endif

@@ -93,8 +93,7 @@ static void task_entry(void *arg)
 }
 
 struct rt_task *task_create(struct rt_runtime *rt, const rt_spawn_options *options,
-                            enum task_kind kind, rt_task_fn fn, void *arg,
-                            bool may_borrow_stack)
+                            enum task_kind kind, rt_task_fn fn, void *arg, bool may_borrow_stack)
 {
     struct worker *w = sched_current_worker();
     if (w && w->rt != rt)
@@ -176,8 +175,8 @@ rt_join_handle *rt_spawn_with(const rt_spawn_options *options, rt_task_fn fn, vo
     return spawn(current_runtime(), options, TASK_COROUTINE, fn, arg);
 }
 
-rt_join_handle *rt_runtime_spawn(rt_runtime *rt, const rt_spawn_options *options,
-                                 rt_task_fn fn, void *arg)
+rt_join_handle *rt_runtime_spawn(rt_runtime *rt, const rt_spawn_options *options, rt_task_fn fn,
+                                 void *arg)
 {
     return spawn(rt, options, TASK_COROUTINE, fn, arg);
 }
@@ -341,8 +340,7 @@ int rt_join(rt_join_handle *handle, void **result, rt_join_error *error)
 {
     struct rt_task *self = task_current();
     RT_ASSERT(self, "rt_join called outside a task");
-    RT_ASSERT(handle != self, "task '%s' tried to join itself: it would wait forever",
-              self->name);
+    RT_ASSERT(handle != self, "task '%s' tried to join itself: it would wait forever", self->name);
     if (result)
         *result = NULL;
     int wait_rc = wait_for_completion(handle);

@@ -55,8 +55,7 @@ static bool is_cancelled(struct rt_task *t)
 }
 
 /* Numeric host (or "localhost", or NULL/"" for any) and port into a socket address. */
-static int parse_address(const char *host, int port, struct sockaddr_storage *addr,
-                         socklen_t *len)
+static int parse_address(const char *host, int port, struct sockaddr_storage *addr, socklen_t *len)
 {
     if (port < 0 || port > 65535)
         return -EINVAL;

@@ -27,8 +27,8 @@ static void *echo_once(void *unused)
     rc = rt_tcp_write_all(s, message, sizeof message, NULL);
     SL_CHECK(rc == 0, "write_all: %s", rt_strerror(rc));
     rc = read_exactly(s, reply, sizeof reply);
-    SL_CHECK(rc == 0 && memcmp(reply, message, sizeof message) == 0,
-             "echo: %s, got '%s'", rt_strerror(rc), reply);
+    SL_CHECK(rc == 0 && memcmp(reply, message, sizeof message) == 0, "echo: %s, got '%s'",
+             rt_strerror(rc), reply);
     /* Our end of stream reaches the echo task, which closes: we read the end too. */
     SL_CHECK(rt_tcp_shutdown_write(s) == 0, "shutdown(write) failed");
     ssize_t n = rt_tcp_read(s, reply, sizeof reply);
@@ -101,8 +101,7 @@ static void test_net_thousand_concurrent_echo_connections(void)
 {
     double start = wall_ms();
     run_with(4, thousand_clients, NULL);
-    SL_CHECK(wall_ms() - start < 20000, "1000 echo connections took %.0f ms",
-             wall_ms() - start);
+    SL_CHECK(wall_ms() - start < 20000, "1000 echo connections took %.0f ms", wall_ms() - start);
 }
 
 /* ------------------------------------------------------------ errors */
@@ -134,8 +133,10 @@ static void *read_until_reset(void *unused)
     char buf[16];
     SL_CHECK(read_exactly(s, buf, 2) == 0, "the greeting did not arrive");
     ssize_t n = rt_tcp_read(s, buf, sizeof buf);
-    SL_CHECK(n == -ECONNRESET, "a read when the peer resets returned %zd (%s), expected "
-                               "-ECONNRESET", n, n < 0 ? rt_strerror((int)n) : "bytes");
+    SL_CHECK(n == -ECONNRESET,
+             "a read when the peer resets returned %zd (%s), expected "
+             "-ECONNRESET",
+             n, n < 0 ? rt_strerror((int)n) : "bytes");
     rt_tcp_close(s);
     rt_join(server, NULL, NULL);
     rt_tcp_listener_close(l);
@@ -208,8 +209,8 @@ static void *read_with_timeout(void *arg)
     int64_t took = rt_now() - start;
     SL_CHECK(n == RT_ETIMEDOUT, "a read nobody answers, under a timeout, returned %zd", n);
     SL_CHECK(took >= timeout_ns && took < timeout_ns + 500 * MS,
-             "the read timed out after %lld ms, the timeout was %lld ms",
-             (long long)(took / MS), (long long)(timeout_ns / MS));
+             "the read timed out after %lld ms, the timeout was %lld ms", (long long)(took / MS),
+             (long long)(timeout_ns / MS));
     /* The stream is still usable after a timeout. */
     SL_CHECK(rt_tcp_write_all(p.server, "x", 1, NULL) == 0 &&
                  rt_tcp_read(p.client, buf, sizeof buf) == 1,
@@ -242,8 +243,8 @@ static void *write_into_a_full_pipe(void *unused)
     rt_timeout_end(saved);
     SL_CHECK(rc == RT_ETIMEDOUT, "write_all into a peer that never reads returned %s",
              rt_strerror(rc));
-    SL_CHECK(written > 0 && written < len, "write_all reported %zu of %zu bytes written",
-             written, len);
+    SL_CHECK(written > 0 && written < len, "write_all reported %zu of %zu bytes written", written,
+             len);
     free(big);
     silent_pair_close(&p);
     return NULL;
@@ -273,8 +274,7 @@ static void *connect_into_a_full_backlog(void *unused)
             s[i] = NULL;
     }
     SL_CHECK(ntimed_out > 0 && nother == 0,
-             "connects into a full backlog: %d timed out, %d failed otherwise", ntimed_out,
-             nother);
+             "connects into a full backlog: %d timed out, %d failed otherwise", ntimed_out, nother);
     for (int i = 0; i < NTRIES; i++)
         if (s[i])
             rt_tcp_close(s[i]);
@@ -313,11 +313,9 @@ static void *abort_blocked_calls(void *unused)
     rt_abort(acceptor);
     void *result;
     int rc = rt_join(reader, &result, NULL);
-    SL_CHECK(rc == RT_ECANCELED, "join of a reader aborted in rt_tcp_read: %s",
-             rt_strerror(rc));
+    SL_CHECK(rc == RT_ECANCELED, "join of a reader aborted in rt_tcp_read: %s", rt_strerror(rc));
     rc = rt_join(acceptor, &result, NULL);
-    SL_CHECK(rc == RT_ECANCELED, "join of a task aborted in rt_tcp_accept: %s",
-             rt_strerror(rc));
+    SL_CHECK(rc == RT_ECANCELED, "join of a task aborted in rt_tcp_accept: %s", rt_strerror(rc));
     /* Nothing half-done: the stream still works. */
     char buf[4];
     SL_CHECK(rt_tcp_write_all(p.server, "ok", 2, NULL) == 0 && read_exactly(p.client, buf, 2) == 0,
@@ -377,8 +375,10 @@ static void test_net_idle_runtime_with_sockets_uses_under_one_percent_cpu(void)
 {
     double cpu_ms = 0;
     run_with(4, idle_with_sockets_and_timers, &cpu_ms);
-    SL_CHECK(cpu_ms < 10, "an idle runtime with blocked socket calls used %.1f ms of CPU in "
-                          "1 s (more than 1%% of a core)", cpu_ms);
+    SL_CHECK(cpu_ms < 10,
+             "an idle runtime with blocked socket calls used %.1f ms of CPU in "
+             "1 s (more than 1%% of a core)",
+             cpu_ms);
     printf(" [idle CPU: %.2f ms in 1 s] ", cpu_ms);
 }
 

@@ -42,8 +42,8 @@ bool is_under_qemu(void);
 
 struct gate {
     rt_blocking_mutex lock;
-    bool is_open;          /* guarded by lock */
-    rt_waker *waiters;     /* guarded by lock */
+    bool is_open;      /* guarded by lock */
+    rt_waker *waiters; /* guarded by lock */
     size_t nwaiters, capacity;
     _Atomic size_t nwaiting; /* tasks registered (for "wait until all parked") */
 };

@@ -21,18 +21,19 @@ static bool run_scenario(const char *scenario)
     const char *through_qemu[] = {qemu, program, scenario, NULL};
     int rc = sl_run_program(qemu ? through_qemu : direct, is_under_qemu() ? 120.0 : 20.0, &result);
     SL_CHECK_FATAL(rc == 0, "could not start %s", sl_path("progs/checks"));
-    SL_CHECK_FATAL(!result.timed_out, "'checks %s' hung; it printed:\n%s", scenario,
-                   result.output);
+    SL_CHECK_FATAL(!result.timed_out, "'checks %s' hung; it printed:\n%s", scenario, result.output);
     return true;
 }
 
-#define EXPECT_OUTPUT(text)                                                                \
-    SL_CHECK(strstr(result.output, (text)) != NULL, "expected the message to contain "    \
-             "\"%s\"; the program printed:\n%s", (text), result.output)
+#define EXPECT_OUTPUT(text)                                                                        \
+    SL_CHECK(strstr(result.output, (text)) != NULL,                                                \
+             "expected the message to contain "                                                    \
+             "\"%s\"; the program printed:\n%s",                                                   \
+             (text), result.output)
 
-#define EXPECT_ENDING(is_exited_, status_)                                                 \
-    SL_CHECK(result.exited == (is_exited_) && result.status == (status_),                  \
-             "expected %s %d, got: %s; output:\n%s", (is_exited_) ? "exit status" : "signal", \
+#define EXPECT_ENDING(is_exited_, status_)                                                         \
+    SL_CHECK(result.exited == (is_exited_) && result.status == (status_),                          \
+             "expected %s %d, got: %s; output:\n%s", (is_exited_) ? "exit status" : "signal",      \
              (status_), sl_exit_describe(&result), result.output)
 
 static void test_rt_check_static_rule(void)

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 static const int worker_counts[] = {1, 2, 4};
-#define FOR_EACH_WORKER_COUNT(n)                                                           \
-    for (size_t i_ = 0; i_ < sizeof worker_counts / sizeof worker_counts[0]; i_++)         \
+#define FOR_EACH_WORKER_COUNT(n)                                                                   \
+    for (size_t i_ = 0; i_ < sizeof worker_counts / sizeof worker_counts[0]; i_++)                 \
         for (int n = worker_counts[i_], once_ = 1; once_; once_ = 0)
 
 static double now_seconds(void)
@@ -68,8 +68,8 @@ static void test_rt_spawn_join_returns_results(void)
         rt_stats stats;
         int rc = run_main(n, spawn_many_and_join, NULL, &stats);
         SL_CHECK(rc == 0, "with %d workers, rt_block_on returned %s", n, rt_strerror(rc));
-        SL_CHECK(stats.nspawned == 1001, "with %d workers: expected 1001 tasks, counted %llu",
-                 n, (unsigned long long)stats.nspawned);
+        SL_CHECK(stats.nspawned == 1001, "with %d workers: expected 1001 tasks, counted %llu", n,
+                 (unsigned long long)stats.nspawned);
     }
 }
 
@@ -112,8 +112,7 @@ static void *check_identity(void *unused)
     rt_join(h, NULL, NULL);
     SL_CHECK(seen->id == expected_id, "the task saw id %llu, its handle says %llu",
              (unsigned long long)seen->id, (unsigned long long)expected_id);
-    SL_CHECK(strcmp(seen->name, "conn-handler") == 0, "the task saw its name as '%s'",
-             seen->name);
+    SL_CHECK(strcmp(seen->name, "conn-handler") == 0, "the task saw its name as '%s'", seen->name);
     SL_CHECK(strcmp(rt_task_name(), "main") == 0, "main task's name is '%s'", rt_task_name());
     free(seen);
     return NULL;
@@ -173,13 +172,15 @@ static void test_rt_hundred_thousand_concurrent_tasks(void)
     if (UNDER_TSAN) {
         n = 4000;
         printf("\n    note: ThreadSanitizer allows at most 8128 threads and fibers: %zu tasks "
-               "instead of 100,000 ", n);
+               "instead of 100,000 ",
+               n);
     } else if (strcmp(rt_stack_guard_kind(), "mprotect") == 0) {
         /* Each mprotect'd guard is an extra kernel mapping: 100,000 would exceed
          * vm.max_map_count. */
         n = 20000;
         printf("\n    note: stack guards use mprotect here (no MADV_GUARD_INSTALL): "
-               "%zu tasks instead of 100,000 ", n);
+               "%zu tasks instead of 100,000 ",
+               n);
     }
     FOR_EACH_WORKER_COUNT(w)
     {
@@ -188,10 +189,10 @@ static void test_rt_hundred_thousand_concurrent_tasks(void)
         c->n = n;
         rt_stats stats;
         run_main(w, hundred_thousand, c, &stats);
-        SL_CHECK(atomic_load(&c->nreturned) == n, "with %d workers: %zu of %zu tasks returned",
-                 w, atomic_load(&c->nreturned), n);
-        SL_CHECK(stats.nspawned == n + 1, "with %d workers: counted %llu spawns, expected %zu",
-                 w, (unsigned long long)stats.nspawned, n + 1);
+        SL_CHECK(atomic_load(&c->nreturned) == n, "with %d workers: %zu of %zu tasks returned", w,
+                 atomic_load(&c->nreturned), n);
+        SL_CHECK(stats.nspawned == n + 1, "with %d workers: counted %llu spawns, expected %zu", w,
+                 (unsigned long long)stats.nspawned, n + 1);
         gate_destroy(&c->gate);
         free(c);
     }
@@ -353,8 +354,7 @@ static void test_rt_yielding_busy_task_does_not_starve_others(void)
                  "with %d workers, only %d of 10 other tasks ran while a task kept yielding", n,
                  atomic_load(&f->nothers_ran));
         SL_CHECK(atomic_load(&f->nyields) < 10000000,
-                 "with %d workers the busy task yielded 10 million times before the others ran",
-                 n);
+                 "with %d workers the busy task yielded 10 million times before the others ran", n);
         free(f);
     }
 }
@@ -528,8 +528,10 @@ static void test_rt_idle_runtime_uses_under_one_percent_cpu(void)
 {
     double cpu = 0;
     run_main(4, idle_with_parked_tasks, &cpu, NULL);
-    SL_CHECK(cpu < 0.010, "an idle runtime (4 workers, 1000 parked tasks) used %.1f ms of CPU "
-                          "in 1 s (more than 1%% of a core)", cpu * 1e3);
+    SL_CHECK(cpu < 0.010,
+             "an idle runtime (4 workers, 1000 parked tasks) used %.1f ms of CPU "
+             "in 1 s (more than 1%% of a core)",
+             cpu * 1e3);
 }
 
 const sl_test runtime_task_tests[] = {

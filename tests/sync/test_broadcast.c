@@ -25,8 +25,10 @@ static void *lag_is_exact(void *unused)
     }
     /* slow read nothing: 10 sent, the ring keeps 6..9, so it missed exactly 0..5. */
     rc = rt_broadcast_recv(slow, &value, &nmissed);
-    SL_CHECK(rc == RT_ELAGGED && nmissed == 6, "a receiver 10 values behind a ring of 4 got %s, "
-             "missed %llu; expected lagged by 6", rt_sync_strerror(rc), (unsigned long long)nmissed);
+    SL_CHECK(rc == RT_ELAGGED && nmissed == 6,
+             "a receiver 10 values behind a ring of 4 got %s, "
+             "missed %llu; expected lagged by 6",
+             rt_sync_strerror(rc), (unsigned long long)nmissed);
     for (int i = 6; i < 10; i++)
         SL_CHECK(rt_broadcast_recv(slow, &value, NULL) == 0 && value == i,
                  "after the lag, expected %d, got %d", i, value);
@@ -35,7 +37,8 @@ static void *lag_is_exact(void *unused)
              "a new subscriber saw a value sent before it subscribed");
     int eleven = 11;
     rt_broadcast_send(tx, &eleven);
-    SL_CHECK(rt_broadcast_recv(late, &value, NULL) == 0 && value == 11, "the new subscriber "
+    SL_CHECK(rt_broadcast_recv(late, &value, NULL) == 0 && value == 11,
+             "the new subscriber "
              "missed the value sent after it subscribed");
     rt_broadcast_sender_drop(tx);
     SL_CHECK(rt_broadcast_recv(fast, &value, NULL) == 0 && value == 11, "value 11 not delivered");
@@ -137,8 +140,10 @@ static void *watch_latest(void *arg)
     for (int v = 1; v <= 3; v++)
         rt_watch_send(s->tx, &v); /* only the latest matters */
     rt_join(waiter, NULL, NULL);
-    SL_CHECK(s->changed_rc == 0 && s->seen == 3, "changed() gave %s and the value %d; "
-             "expected a change to the latest value, 3", rt_sync_strerror(s->changed_rc), s->seen);
+    SL_CHECK(s->changed_rc == 0 && s->seen == 3,
+             "changed() gave %s and the value %d; "
+             "expected a change to the latest value, 3",
+             rt_sync_strerror(s->changed_rc), s->seen);
     rt_watch_sender_drop(s->tx);
     SL_CHECK(rt_watch_changed(s->rx) == RT_ECLOSED, "changed() after the sender left");
     rt_watch_receiver_drop(s->rx);
@@ -151,7 +156,8 @@ static void test_watch_latest_value_and_changed(void)
         struct watch_state *s = calloc(1, sizeof *s);
         int initial = 0;
         SL_CHECK_FATAL(rt_watch_new(&(rt_channel_config){.elem_size = sizeof(int)}, &initial,
-                                    &s->tx, &s->rx) == 0, "rt_watch_new failed");
+                                    &s->tx, &s->rx) == 0,
+                       "rt_watch_new failed");
         run_main(worker_counts[i], watch_latest, s);
         free(s);
     }

@@ -65,8 +65,10 @@ static void test_mpsc_delivers_in_order_then_closes(void)
                      capacities[c], worker_counts[i], s->nreceived);
             for (int k = 0; k < s->nreceived; k++)
                 SL_CHECK(s->received[k] == k, "value %d arrived as number %d", s->received[k], k);
-            SL_CHECK(s->recv_rc == RT_ECLOSED, "after the last sender left, recv returned %s, "
-                     "expected closed", rt_sync_strerror(s->recv_rc));
+            SL_CHECK(s->recv_rc == RT_ECLOSED,
+                     "after the last sender left, recv returned %s, "
+                     "expected closed",
+                     rt_sync_strerror(s->recv_rc));
             free(s);
         }
     }
@@ -148,8 +150,10 @@ static void test_mpsc_dropping_last_sender_wakes_receiver(void)
     for (int i = 0; i < NWORKER_COUNTS; i++) {
         struct pipe_state *s = pipe_new(4);
         run_main(worker_counts[i], drop_last_sender_while_receiving, s);
-        SL_CHECK(s->recv_rc == RT_ECLOSED, "%d workers: the blocked receiver got %s, expected "
-                 "closed", worker_counts[i], rt_sync_strerror(s->recv_rc));
+        SL_CHECK(s->recv_rc == RT_ECLOSED,
+                 "%d workers: the blocked receiver got %s, expected "
+                 "closed",
+                 worker_counts[i], rt_sync_strerror(s->recv_rc));
         free(s);
     }
 }
@@ -170,8 +174,10 @@ static void test_mpsc_dropping_receiver_releases_blocked_sender(void)
     for (int i = 0; i < NWORKER_COUNTS; i++) {
         struct pipe_state *s = pipe_new(1);
         run_main(worker_counts[i], drop_receiver_while_sender_blocked, s);
-        SL_CHECK(s->send_rc == RT_ECLOSED, "%d workers: the blocked sender got %s, expected "
-                 "closed", worker_counts[i], rt_sync_strerror(s->send_rc));
+        SL_CHECK(s->send_rc == RT_ECLOSED,
+                 "%d workers: the blocked sender got %s, expected "
+                 "closed",
+                 worker_counts[i], rt_sync_strerror(s->send_rc));
         free(s);
     }
 }
@@ -225,8 +231,8 @@ static void test_mpsc_receiver_drop_drops_queued_values(void)
     atomic_store(&ndropped, 0);
     rt_mpsc_sender *tx;
     rt_mpsc_receiver *rx;
-    rt_channel_config config = {.elem_size = sizeof(int), .capacity = RT_UNBOUNDED,
-                                .drop_value = count_drop};
+    rt_channel_config config = {
+        .elem_size = sizeof(int), .capacity = RT_UNBOUNDED, .drop_value = count_drop};
     SL_CHECK_FATAL(rt_mpsc_new(&config, &tx, &rx) == 0, "rt_mpsc_new failed");
     for (int i = 0; i < 100; i++) /* unbounded send never waits: fine outside a task */
         SL_CHECK(rt_mpsc_send(tx, &i) == 0, "unbounded send %d failed", i);
@@ -321,8 +327,10 @@ static void test_oneshot_paths(void)
 
         s = reply_new();
         run_main(worker_counts[i], drop_sender_unsent, s);
-        SL_CHECK(s->rc == RT_ECLOSED, "%d workers: with the sender dropped, recv got %s, "
-                 "expected closed (sender dropped)", worker_counts[i], rt_sync_strerror(s->rc));
+        SL_CHECK(s->rc == RT_ECLOSED,
+                 "%d workers: with the sender dropped, recv got %s, "
+                 "expected closed (sender dropped)",
+                 worker_counts[i], rt_sync_strerror(s->rc));
         free(s);
 
         s = reply_new();

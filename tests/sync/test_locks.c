@@ -14,8 +14,8 @@
 
 struct counter_state {
     rt_mutex *mutex;
-    int value;              /* guarded by mutex */
-    _Atomic int ninside;    /* tasks inside the critical section right now */
+    int value;           /* guarded by mutex */
+    _Atomic int ninside; /* tasks inside the critical section right now */
     _Atomic int max_inside;
     uint32_t seed;
 };
@@ -66,8 +66,8 @@ static void test_mutex_excludes_across_yields(void)
         SL_CHECK(s->value == 8 * 50, "%d workers: 8 tasks x 50 increments gave %d, not 400",
                  worker_counts[i], s->value);
         SL_CHECK(atomic_load(&s->max_inside) == 1,
-                 "%d workers: %d tasks were inside the critical section at once",
-                 worker_counts[i], atomic_load(&s->max_inside));
+                 "%d workers: %d tasks were inside the critical section at once", worker_counts[i],
+                 atomic_load(&s->max_inside));
         rt_mutex_free(s->mutex);
         free(s);
     }
@@ -121,8 +121,10 @@ static void test_mutex_is_fifo_fair(void)
     s->mutex = rt_mutex_new("fifo");
     run_main(1, queue_five_then_unlock, s);
     for (int i = 0; i < 5; i++)
-        SL_CHECK(s->order[i] == i, "the lock went to waiter %d in turn %d: waiters must get it "
-                 "in the order they asked", s->order[i], i);
+        SL_CHECK(s->order[i] == i,
+                 "the lock went to waiter %d in turn %d: waiters must get it "
+                 "in the order they asked",
+                 s->order[i], i);
     SL_CHECK(rt_mutex_try_lock(s->mutex), "the mutex is not free after every waiter left");
     rt_mutex_unlock(s->mutex);
     rt_mutex_free(s->mutex);
@@ -167,8 +169,10 @@ static void test_mutex_lock_cancelled(void)
         struct cancel_state *s = calloc(1, sizeof *s);
         s->mutex = rt_mutex_new("cancel");
         run_main(worker_counts[i], abort_a_lock_waiter, s);
-        SL_CHECK(s->rc == RT_ECANCELED, "%d workers: an aborted rt_mutex_lock returned %s, "
-                 "expected cancelled", worker_counts[i], rt_strerror(s->rc));
+        SL_CHECK(s->rc == RT_ECANCELED,
+                 "%d workers: an aborted rt_mutex_lock returned %s, "
+                 "expected cancelled",
+                 worker_counts[i], rt_strerror(s->rc));
         rt_mutex_free(s->mutex); /* asserts that nobody is queued any more */
         free(s);
     }
@@ -214,10 +218,12 @@ static void test_semaphore_never_more_than_n(void)
         s->seed = (uint32_t)i + 1;
         run_main(worker_counts[i], run_limited, s);
         int max = atomic_load(&s->max_inside);
-        SL_CHECK(max <= 3, "%d workers: a semaphore of 3 let %d tasks in at once",
+        SL_CHECK(max <= 3, "%d workers: a semaphore of 3 let %d tasks in at once", worker_counts[i],
+                 max);
+        SL_CHECK(max >= 2,
+                 "%d workers: at most %d task was ever inside: the semaphore "
+                 "serialized what it should only limit",
                  worker_counts[i], max);
-        SL_CHECK(max >= 2, "%d workers: at most %d task was ever inside: the semaphore "
-                 "serialized what it should only limit", worker_counts[i], max);
         SL_CHECK(rt_semaphore_available(s->semaphore) == 3, "permits leaked: %zu of 3 left",
                  rt_semaphore_available(s->semaphore));
         rt_semaphore_free(s->semaphore);
@@ -260,7 +266,7 @@ static void *fifo_permits(void *arg)
     rt_semaphore_release(s->semaphore, 1);
     yield_times(5);
     SL_CHECK(!atomic_load(&s->got_one), "a request for 1 permit overtook the request for 3 "
-             "ahead of it (FIFO order)");
+                                        "ahead of it (FIFO order)");
     SL_CHECK(rt_semaphore_try_acquire(s->semaphore, 1) == RT_EWOULDBLOCK,
              "try_acquire took a permit past waiting tasks");
     rt_semaphore_release(s->semaphore, 2);
@@ -402,8 +408,10 @@ static void test_rwlock_readers_share_writer_excludes(void)
         struct rw_state *s = calloc(1, sizeof *s);
         s->lock = rt_rwlock_new("subscriptions");
         run_main(worker_counts[i], readers_then_writer, s);
-        SL_CHECK(atomic_load(&s->max_readers) == 2, "%d workers: %d readers were inside at once, "
-                 "expected 2", worker_counts[i], atomic_load(&s->max_readers));
+        SL_CHECK(atomic_load(&s->max_readers) == 2,
+                 "%d workers: %d readers were inside at once, "
+                 "expected 2",
+                 worker_counts[i], atomic_load(&s->max_readers));
         rt_rwlock_free(s->lock);
         free(s);
     }
@@ -443,12 +451,11 @@ static void *notify_patterns(void *arg)
     yield_until_at_least(&s->nwaiting, 3);
     yield_times(5);
     SL_CHECK(atomic_load(&s->nwoken) == 0, "a waiter woke from a second permit: only one is "
-             "ever stored");
+                                           "ever stored");
     rt_notify_one(s->notify);
     yield_until_at_least(&s->nwoken, 1);
     yield_times(5);
-    SL_CHECK(atomic_load(&s->nwoken) == 1, "notify_one woke %d waiters",
-             atomic_load(&s->nwoken));
+    SL_CHECK(atomic_load(&s->nwoken) == 1, "notify_one woke %d waiters", atomic_load(&s->nwoken));
     rt_notify_all(s->notify);
     for (int i = 0; i < 3; i++)
         rt_join(tasks[i], NULL, NULL);
@@ -460,8 +467,10 @@ static void *notify_patterns(void *arg)
     yield_times(5);
     rt_abort(late);
     rt_join(late, NULL, NULL);
-    SL_CHECK(s->rc == RT_ECANCELED, "a waiter after notify_all got %s, expected to wait "
-             "until cancelled", rt_strerror(s->rc));
+    SL_CHECK(s->rc == RT_ECANCELED,
+             "a waiter after notify_all got %s, expected to wait "
+             "until cancelled",
+             rt_strerror(s->rc));
     return NULL;
 }
 

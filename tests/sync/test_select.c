@@ -52,9 +52,10 @@ static void *losers_do_not_happen(void *arg)
         rt_select_arm arms[] = {rt_select_send(s->tx[0], &two), rt_select_recv(s->rx[1], &out),
                                 rt_select_cancelled(s->token)};
         int winner = rt_select(arms, 3);
-        SL_CHECK(winner == 1 && arms[1].result == 0 && out == 2, "round %d: select returned %d "
-                 "(result %s, value %d); only the recv arm was ready", round, winner,
-                 rt_sync_strerror(arms[1].result), out);
+        SL_CHECK(winner == 1 && arms[1].result == 0 && out == 2,
+                 "round %d: select returned %d "
+                 "(result %s, value %d); only the recv arm was ready",
+                 round, winner, rt_sync_strerror(arms[1].result), out);
         SL_CHECK(rt_mpsc_len(s->rx[0]) == 1, "the losing send arm sent a value");
         rt_mpsc_send(s->tx[1], &two);
     }
@@ -89,7 +90,8 @@ static void *wait_for_token_or_value(void *arg)
     atomic_store(&s->nready, 1);
     int winner = rt_select(arms, 3);
     /* The canceller finishes right after cancelling; either of arms 1 and 2 may win. */
-    SL_CHECK(winner == 1 || winner == 2, "select returned %d, expected the token or the join", winner);
+    SL_CHECK(winner == 1 || winner == 2, "select returned %d, expected the token or the join",
+             winner);
     SL_CHECK(out == -1, "the recv arm wrote a value although nothing was sent");
     rt_select_arm join_arm[] = {rt_select_join(canceller)};
     SL_CHECK(rt_select(join_arm, 1) == 0, "a join arm of a finished task did not win");
@@ -148,8 +150,10 @@ static void test_select_cancelled_and_closed(void)
     int out;
     rt_select_arm arms[] = {rt_select_recv(s->rx[0], &out), rt_select_recv(s->rx[1], &out)};
     int winner = rt_select(arms, 2);
-    SL_CHECK(winner == 1 && arms[1].result == RT_ECLOSED, "select over a closed channel "
-             "returned %d with %s", winner, rt_sync_strerror(arms[winner < 0 ? 0 : winner].result));
+    SL_CHECK(winner == 1 && arms[1].result == RT_ECLOSED,
+             "select over a closed channel "
+             "returned %d with %s",
+             winner, rt_sync_strerror(arms[winner < 0 ? 0 : winner].result));
     two_free(s);
 }
 
@@ -272,8 +276,8 @@ static void test_select_never_loses_or_duplicates(void)
             for (int i = 0; i < NSELECT_PRODUCERS; i++)
                 for (int k = 0; k < NPER_PRODUCER; k++)
                     nbad += s->seen[i][k] != 1;
-            SL_CHECK(nbad == 0, "seed %u, %d workers: %d messages lost, duplicated or failed",
-                     seed, nworkers, nbad);
+            SL_CHECK(nbad == 0, "seed %u, %d workers: %d messages lost, duplicated or failed", seed,
+                     nworkers, nbad);
             two_free(s->c);
             free(s);
         }

@@ -16,7 +16,7 @@ enum { NPRODUCERS = 4, NCONSUMERS = 3, NPER_PAIR = 40, NSEEDS = 100 };
 
 struct stress {
     uint32_t seed;
-    rt_mpsc_sender *tx[NCONSUMERS];  /* the originals; each producer gets clones */
+    rt_mpsc_sender *tx[NCONSUMERS]; /* the originals; each producer gets clones */
     rt_mpsc_receiver *rx[NCONSUMERS];
     _Atomic int nerrors;
 };
@@ -102,16 +102,17 @@ static void stress_once(int nworkers, uint32_t seed, size_t capacity)
     for (int j = 0; j < NCONSUMERS; j++)
         SL_CHECK_FATAL(rt_mpsc_new(&config, &s->tx[j], &s->rx[j]) == 0, "rt_mpsc_new failed");
     run_main(nworkers, run_stress, s);
-    SL_CHECK(atomic_load(&s->nerrors) == 0, "seed %u, %d workers, capacity %zu: %d messages "
-             "lost, duplicated or out of order", seed, nworkers, capacity,
-             atomic_load(&s->nerrors));
+    SL_CHECK(atomic_load(&s->nerrors) == 0,
+             "seed %u, %d workers, capacity %zu: %d messages "
+             "lost, duplicated or out of order",
+             seed, nworkers, capacity, atomic_load(&s->nerrors));
     free(s);
 }
 
 static void test_stress_mpsc_many_producers_consumers(void)
 {
     for (uint32_t seed = 0; seed < NSEEDS; seed++) {
-        stress_once(1, seed, 1 + seed % 3);          /* tiny bounds: constant backpressure */
+        stress_once(1, seed, 1 + seed % 3); /* tiny bounds: constant backpressure */
         stress_once(2 + (int)(seed % 2), seed, seed % 5 == 0 ? RT_UNBOUNDED : 2);
     }
 }

@@ -78,9 +78,10 @@ static void *join_in_completion_order(void *unused)
             SL_CHECK(rc == RT_EPANICKED && strstr(error.panic_message, "on purpose"),
                      "join %d: expected the panic, got %s", k, rt_strerror(rc));
         else
-            SL_CHECK(rc == 0 && (intptr_t)result == expected[k], "join %d: expected the task "
-                     "that yields %ld times, got %ld (%s)", k, (long)expected[k],
-                     (long)(intptr_t)result, rt_strerror(rc));
+            SL_CHECK(rc == 0 && (intptr_t)result == expected[k],
+                     "join %d: expected the task "
+                     "that yields %ld times, got %ld (%s)",
+                     k, (long)expected[k], (long)(intptr_t)result, rt_strerror(rc));
         SL_CHECK(id > 0, "join_next did not say which task finished");
     }
     SL_CHECK(rt_joinset_join_next(set, NULL, NULL, NULL) == RT_JOINSET_EMPTY, "an empty set");
@@ -225,9 +226,10 @@ static void test_scope_aborted_parent_still_waits_for_children(void)
         run_main(worker_counts[i], abort_scope_owner, s);
         SL_CHECK(s->scope_rc == RT_ECANCELED, "an aborted scope returned %s",
                  rt_strerror(s->scope_rc));
-        SL_CHECK(s->children_done_at_return == 5, "%d workers: the scope returned while %d of 5 "
-                 "children still ran (they borrow its stack)", worker_counts[i],
-                 5 - s->children_done_at_return);
+        SL_CHECK(s->children_done_at_return == 5,
+                 "%d workers: the scope returned while %d of 5 "
+                 "children still ran (they borrow its stack)",
+                 worker_counts[i], 5 - s->children_done_at_return);
         free(s);
     }
     rt_notify_free(never_notified);
@@ -246,7 +248,8 @@ static void test_static_check_fires_outside_a_scope(void)
              sl_exit_describe(&child_result), child_result.output);
     const char *inside[] = {"progs/borrow", "scope", NULL};
     SL_CHECK_FATAL(sl_run_program(inside, 20.0, &child_result) == 0, "cannot run progs/borrow");
-    SL_CHECK(child_result.exited && child_result.status == 0, "the same borrow inside a scope "
+    SL_CHECK(child_result.exited && child_result.status == 0,
+             "the same borrow inside a scope "
              "must be allowed; it ended with %s and printed:\n%s",
              sl_exit_describe(&child_result), child_result.output);
 }
@@ -282,8 +285,10 @@ static void *combinators(void *arg)
     for (int i = 0; i < 4; i++)
         SL_CHECK(ops[i].result == i, "op %d reported %d", i, ops[i].result);
 
-    rt_op risky[] = {{wait_until_aborted, NULL, 0}, {fail_after_yields, NULL, 0},
-                     {wait_until_aborted, NULL, 0}, {succeed_after_yields, (void *)1, 0}};
+    rt_op risky[] = {{wait_until_aborted, NULL, 0},
+                     {fail_after_yields, NULL, 0},
+                     {wait_until_aborted, NULL, 0},
+                     {succeed_after_yields, (void *)1, 0}};
     int rc = rt_try_join_all(risky, 4);
     SL_CHECK(rc == -EIO, "rt_try_join_all returned %s, expected the failing op's -EIO",
              rt_strerror(rc));
@@ -341,8 +346,10 @@ static void *at_most_four(void *arg)
     SL_CHECK(atomic_load(&l.max_inside) <= 4, "%d items ran at once with a limit of 4",
              atomic_load(&l.max_inside));
     /* One worker: items yield, so all four slots fill up (timing decides on more). */
-    SL_CHECK(!is_one_worker || atomic_load(&l.max_inside) == 4, "at most %d items ran at once "
-             "with a limit of 4", atomic_load(&l.max_inside));
+    SL_CHECK(!is_one_worker || atomic_load(&l.max_inside) == 4,
+             "at most %d items ran at once "
+             "with a limit of 4",
+             atomic_load(&l.max_inside));
     for (int i = 0; i < 50; i++)
         SL_CHECK(l.seen[i], "item %d never reported", i);
     return NULL;

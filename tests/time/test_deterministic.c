@@ -93,8 +93,8 @@ static void test_time_rt_seed_environment_forces_deterministic_mode(void)
 {
     struct run_log *from_env = malloc(sizeof *from_env), *from_config = malloc(sizeof *from_config);
     setenv("RT_SEED", "42", 1);
-    rt_config config = {.flavor = RT_MULTI_THREAD, .nworkers = 4, .run_hook = log_run,
-                        .run_hook_arg = from_env};
+    rt_config config = {
+        .flavor = RT_MULTI_THREAD, .nworkers = 4, .run_hook = log_run, .run_hook_arg = from_env};
     rt_runtime *rt = rt_runtime_new(&config);
     unsetenv("RT_SEED");
     SL_CHECK_FATAL(rt != NULL, "no runtime");

@@ -30,8 +30,10 @@ static void test_time_virtual_ten_second_sleep_is_instant(void)
     double start = wall_ms();
     run_virtual(sleep_ten_seconds, &slept);
     double took = wall_ms() - start;
-    SL_CHECK(slept == 10000 * MS, "the virtual clock moved %lld ns during a 10 s sleep, "
-                                  "expected exactly 10 s", (long long)slept);
+    SL_CHECK(slept == 10000 * MS,
+             "the virtual clock moved %lld ns during a 10 s sleep, "
+             "expected exactly 10 s",
+             (long long)slept);
     SL_CHECK(took < 100, "a 10 s sleep on the virtual clock took %.1f ms of real time", took);
 }
 
@@ -75,8 +77,7 @@ static void *sleepers_in_shuffled_order(void *arg)
         rt_join(h[i], NULL, NULL);
     for (int k = 0; k < log->n; k++) {
         int i = log->order[k];
-        SL_CHECK(delay_ms[i] == 10 * (k + 1), "wake %d was the sleeper of %d ms", k,
-                 delay_ms[i]);
+        SL_CHECK(delay_ms[i] == 10 * (k + 1), "wake %d was the sleeper of %d ms", k, delay_ms[i]);
         SL_CHECK(log->woke_at[k] == s[i].deadline, "the %d ms sleeper woke %lld ns late",
                  delay_ms[i], (long long)(log->woke_at[k] - s[i].deadline));
     }
@@ -154,8 +155,7 @@ static void test_time_abort_wakes_a_sleeping_task(void)
              (long long)elapsed);
     start = wall_ms();
     run_real(2, abort_a_sleeper, &elapsed);
-    SL_CHECK(wall_ms() - start < 1000, "aborting a real 1 h sleep took %.0f ms",
-             wall_ms() - start);
+    SL_CHECK(wall_ms() - start < 1000, "aborting a real 1 h sleep took %.0f ms", wall_ms() - start);
 }
 
 /* ------------------------------------------------------------ deadlines */
@@ -251,8 +251,9 @@ static void *lock_and_recv_with_timeouts(void *unused)
     rt_mutex *m = rt_mutex_new("held");
     rt_mpsc_sender *tx;
     rt_mpsc_receiver *rx;
-    SL_CHECK_FATAL(rt_mpsc_new(&(rt_channel_config){.elem_size = sizeof(int), .capacity = 1},
-                               &tx, &rx) == 0, "no channel");
+    SL_CHECK_FATAL(
+        rt_mpsc_new(&(rt_channel_config){.elem_size = sizeof(int), .capacity = 1}, &tx, &rx) == 0,
+        "no channel");
     rt_mutex_lock(m); /* held by us: a second lock would wait forever */
     int64_t saved = rt_timeout_begin(40 * MS);
     int rc_lock = rt_mutex_try_lock(m) ? 0 : rt_mutex_lock(m);
@@ -348,8 +349,8 @@ static void *hundred_thousand_sleepers(void *arg)
     for (int i = 0; i < n; i++)
         rt_join(h[i], NULL, NULL);
     SL_CHECK(c.nwoke == n && c.nout_of_order == 0,
-             "%d of %d sleepers woke, %d of them out of order or not at their deadline",
-             c.nwoke, n, c.nout_of_order);
+             "%d of %d sleepers woke, %d of them out of order or not at their deadline", c.nwoke, n,
+             c.nout_of_order);
     free(members);
     free(h);
     return NULL;
@@ -381,7 +382,7 @@ static void *sleep_while_blocking_work_runs(void *unused)
     rt_join_handle *job = rt_spawn_blocking(slow_blocking_job, is_done);
     rt_sleep_ms(1000);
     SL_CHECK(atomic_load(is_done) == 1, "the virtual clock jumped 1 s while blocking work "
-                                         "was still running");
+                                        "was still running");
     rt_join(job, NULL, NULL);
     free(is_done);
     return NULL;
@@ -395,8 +396,7 @@ static void test_time_virtual_clock_waits_for_blocking_work(void)
 const sl_test time_timer_tests[] = {
     SL_TEST(test_time_virtual_ten_second_sleep_is_instant, 2,
             "chapters/appendix-runtime.md#the-virtual-clock"),
-    SL_TEST(test_time_virtual_timers_fire_in_exact_order, 2,
-            "chapters/appendix-runtime.md#timers"),
+    SL_TEST(test_time_virtual_timers_fire_in_exact_order, 2, "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_real_sleeps_overlap, 1, "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_abort_wakes_a_sleeping_task, 1, "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_deadline_ends_any_park, 2, "chapters/appendix-runtime.md#timers"),
@@ -406,8 +406,7 @@ const sl_test time_timer_tests[] = {
     SL_TEST(test_time_deadline_ends_lock_and_channel_waits, 1,
             "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_interval_skips_missed_ticks, 1, "chapters/appendix-runtime.md#timers"),
-    SL_TEST(test_time_hundred_thousand_pending_timers, 1,
-            "chapters/appendix-runtime.md#timers"),
+    SL_TEST(test_time_hundred_thousand_pending_timers, 1, "chapters/appendix-runtime.md#timers"),
     SL_TEST(test_time_virtual_clock_waits_for_blocking_work, 1,
             "chapters/appendix-runtime.md#the-virtual-clock"),
     SL_TEST_END,

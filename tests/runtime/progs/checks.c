@@ -58,8 +58,7 @@ static void *spin_300ms(void *unused)
     clock_gettime(CLOCK_MONOTONIC, &start);
     do /* the mistake: 300 ms of work without a yield point */
         clock_gettime(CLOCK_MONOTONIC, &now);
-    while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) <
-           300000000L);
+    while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < 300000000L);
     return NULL;
 }
 

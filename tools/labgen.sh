@@ -21,7 +21,8 @@
 set -eu
 src=$1 dst=$2
 shift 2
-[ $# -gt 0 ] || set -- $(cd "$src" && ls -d [0-9][0-9]-* 2>/dev/null)
+[ $# -gt 0 ] || set -- $(cd "$src" 2>/dev/null && ls -d [0-9][0-9]-* 2>/dev/null)
+[ $# -gt 0 ] || { echo "labgen: no labs yet ($src has no NN-topic folders)"; exit 0; }
 
 strip_solution() { # $1 input file, $2 output file
     awk -v file="$1" '

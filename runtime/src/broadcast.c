@@ -203,3 +203,40 @@ int rt_broadcast_recv(rt_broadcast_receiver *rx, void *out, uint64_t *nmissed)
         sync_trace_recv(b, 0);
     return rc;
 }
+
+/* ------------------------------------------------------------ select's arm (select.c) */
+
+/* Level, like rt_broadcast_recv: a waiting arm is only woken, and the value stays in the
+ * ring at the receiver's position. Only the arm that claimed its select reads it (and moves
+ * the receiver on), so a losing arm leaves the receiver exactly where it was. */
+enum sync_poll broadcast_select_recv(rt_broadcast_receiver *rx, void *out, uint64_t *nmissed,
+                                     struct sync_select *sel, int index, struct sync_waiter *w,
+                                     int *result)
+{
+    struct broadcast *b = rx->chan;
+    enum sync_poll poll = SELECT_PENDING;
+    sync_lock_acquire(&b->lock);
+    bool is_ready = rx->next < b->tail || b->nsenders == 0; /* a value, a lag, or closed */
+    if (is_ready) {
+        poll = sync_select_claim(sel, index) ? SELECT_DONE : SELECT_LOST;
+        if (poll == SELECT_DONE)
+            *result = recv_locked(rx, out, nmissed);
+    } else if (w) {
+        sync_waitq_push(&b->waiters, w);
+    }
+    sync_lock_release(&b->lock);
+    if (poll == SELECT_DONE && *result == 0)
+        sync_trace_recv(b, 0);
+    return poll;
+}
+
+void broadcast_select_cancel_recv(rt_broadcast_receiver *rx, struct sync_waiter *w)
+{
+    struct broadcast *b = rx->chan;
+    sync_lock_acquire(&b->lock);
+    if (w->is_queued) {
+        sync_waitq_remove(&b->waiters, w);
+        rt_waker_drop(w->waker);
+    }
+    sync_lock_release(&b->lock);
+}

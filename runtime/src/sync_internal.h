@@ -323,7 +323,8 @@ void sync_join_unregister(rt_join_handle *handle);
  *   SELECT_DONE     the operation could complete, the arm claimed the select and did it
  *   SELECT_PENDING  not ready; if a waiter was given it is now queued on the object
  *   SELECT_LOST     ready, but another arm had already won: nothing was done
- *   SELECT_FAILED   the arm cannot wait at all (result says why: -ENOSYS for timers today)
+ *   SELECT_FAILED   the arm cannot wait at all (result says why: -ENOMEM for a timer, -EBADF
+ *                   for a descriptor that cannot be watched, ...)
  * Every poll checks and queues under the object's lock, so no wake-up falls between them. */
 enum sync_poll { SELECT_DONE, SELECT_PENDING, SELECT_LOST, SELECT_FAILED };
 
@@ -356,5 +357,20 @@ struct rt_cancel_token;
 enum sync_poll cancel_select_wait(struct rt_cancel_token *token, struct sync_select *sel, int index,
                                   struct sync_waiter *w);
 void cancel_select_cancel(struct rt_cancel_token *token, struct sync_waiter *w);
+/* Level arms, like the mpsc recv arm: ready when the receiver's next recv / changed would not
+ * wait; only the claimed arm reads (and so advances its receiver), under the channel's lock.
+ * broadcast: *result is 0, RT_ELAGGED (*nmissed, if not NULL, set) or RT_ECLOSED.
+ * watch: *result is 0 (changed; with out != NULL the value is borrowed - copied and marked
+ * seen) or RT_ECLOSED. */
+struct rt_broadcast_receiver;
+struct rt_watch_receiver;
+enum sync_poll broadcast_select_recv(struct rt_broadcast_receiver *rx, void *out, uint64_t *nmissed,
+                                     struct sync_select *sel, int index, struct sync_waiter *w,
+                                     int *result);
+void broadcast_select_cancel_recv(struct rt_broadcast_receiver *rx, struct sync_waiter *w);
+enum sync_poll watch_select_changed(struct rt_watch_receiver *rx, void *out,
+                                    struct sync_select *sel, int index, struct sync_waiter *w,
+                                    int *result);
+void watch_select_cancel_changed(struct rt_watch_receiver *rx, struct sync_waiter *w);
 
 #endif

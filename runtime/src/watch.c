@@ -127,15 +127,22 @@ int rt_watch_send(rt_watch_sender *tx, const void *value)
     return 0;
 }
 
-void rt_watch_borrow(rt_watch_receiver *rx, void *out)
+/* Copies the current value out and marks it seen (borrow, and select's arm). Lock held. */
+static void borrow_locked(rt_watch_receiver *rx, void *out)
 {
     struct watch *w = rx->chan;
-    sync_lock_acquire(&w->lock);
     if (w->clone_value)
         w->clone_value(out, w->value);
     else
         memcpy(out, w->value, w->elem_size);
     rx->seen = w->version;
+}
+
+void rt_watch_borrow(rt_watch_receiver *rx, void *out)
+{
+    struct watch *w = rx->chan;
+    sync_lock_acquire(&w->lock);
+    borrow_locked(rx, out);
     sync_lock_release(&w->lock);
     sync_trace_recv(w, 0);
 }
@@ -155,4 +162,43 @@ int rt_watch_changed(rt_watch_receiver *rx)
         rc = RT_ECLOSED;
     sync_lock_release(&w->lock);
     return rc;
+}
+
+/* ------------------------------------------------------------ select's arm (select.c) */
+
+/* Level, like rt_watch_changed. With out, the arm that won also borrows - under the same lock,
+ * so the value it copies is the one whose change made it ready (or a newer one), and marking
+ * it seen cannot skip a change nobody read. A losing arm marks nothing: the receiver's next
+ * changed still reports the change. */
+enum sync_poll watch_select_changed(rt_watch_receiver *rx, void *out, struct sync_select *sel,
+                                    int index, struct sync_waiter *w, int *result)
+{
+    struct watch *wch = rx->chan;
+    enum sync_poll poll = SELECT_PENDING;
+    sync_lock_acquire(&wch->lock);
+    bool is_changed = rx->seen != wch->version;
+    if (is_changed || !wch->is_sender_alive) {
+        poll = sync_select_claim(sel, index) ? SELECT_DONE : SELECT_LOST;
+        if (poll == SELECT_DONE)
+            *result = is_changed ? 0 : RT_ECLOSED; /* a change beats closed, as in changed */
+        if (poll == SELECT_DONE && is_changed && out)
+            borrow_locked(rx, out);
+    } else if (w) {
+        sync_waitq_push(&wch->waiters, w);
+    }
+    sync_lock_release(&wch->lock);
+    if (poll == SELECT_DONE && *result == 0 && out)
+        sync_trace_recv(wch, 0);
+    return poll;
+}
+
+void watch_select_cancel_changed(rt_watch_receiver *rx, struct sync_waiter *w)
+{
+    struct watch *wch = rx->chan;
+    sync_lock_acquire(&wch->lock);
+    if (w->is_queued) {
+        sync_waitq_remove(&wch->waiters, w);
+        rt_waker_drop(w->waker);
+    }
+    sync_lock_release(&wch->lock);
 }

@@ -59,6 +59,7 @@ extern const sl_test sync_lock_tests[];
 extern const sl_test sync_channel_tests[];
 extern const sl_test sync_broadcast_tests[];
 extern const sl_test sync_select_tests[];
+extern const sl_test sync_select_arm_tests[]; /* test_select_arms.c: broadcast, watch, fds */
 extern const sl_test sync_structured_tests[];
 extern const sl_test sync_stress_tests[];
 extern const sl_test sync_signal_tests[]; /* test_signal.c: ctrl-c and SIGTERM */

@@ -10,6 +10,7 @@ static const sl_suite suites[] = {
     {"sync_channels", sync_channel_tests, 60},
     {"sync_broadcast", sync_broadcast_tests, 60},
     {"sync_select", sync_select_tests, 300},
+    {"sync_select_arms", sync_select_arm_tests, 60},
     {"sync_structured", sync_structured_tests, 120},
     {"sync_stress", sync_stress_tests, 300},
     {"sync_signal", sync_signal_tests, 60},

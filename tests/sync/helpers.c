@@ -7,20 +7,41 @@
 
 const int worker_counts[NWORKER_COUNTS] = {1, 2, 4};
 
-int run_main(int nworkers, void *(*fn)(void *), void *arg)
+int run_main_with(const rt_config *config, void *(*fn)(void *), void *arg)
 {
-    rt_config config = {.flavor = nworkers == 1 ? RT_CURRENT_THREAD : RT_MULTI_THREAD,
-                        .nworkers = nworkers};
-    rt_runtime *rt = rt_runtime_new(&config);
+    int nworkers = config->flavor == RT_CURRENT_THREAD ? 1 : config->nworkers;
+    rt_runtime *rt = rt_runtime_new(config);
     SL_CHECK_FATAL(rt != NULL, "could not create a runtime with %d workers", nworkers);
     int rc = rt_block_on(rt, fn, arg, NULL);
     rt_stats s;
     rt_runtime_stats(rt, &s);
     SL_CHECK(s.nspawned == s.nfinished,
-             "with %d workers: %llu tasks spawned but only %llu finished when main returned",
-             nworkers, (unsigned long long)s.nspawned, (unsigned long long)s.nfinished);
+             "with %d workers (seed %llu): %llu tasks spawned but only %llu finished when main "
+             "returned",
+             nworkers, (unsigned long long)rt_runtime_seed(rt), (unsigned long long)s.nspawned,
+             (unsigned long long)s.nfinished);
     rt_runtime_free(rt);
     return rc;
+}
+
+int run_main(int nworkers, void *(*fn)(void *), void *arg)
+{
+    rt_config config = {.flavor = nworkers == 1 ? RT_CURRENT_THREAD : RT_MULTI_THREAD,
+                        .nworkers = nworkers};
+    return run_main_with(&config, fn, arg);
+}
+
+int run_main_virtual(void *(*fn)(void *), void *arg)
+{
+    rt_config config = {.flavor = RT_CURRENT_THREAD, .clock = RT_CLOCK_VIRTUAL};
+    return run_main_with(&config, fn, arg);
+}
+
+int run_main_seeded(uint64_t seed, void *(*fn)(void *), void *arg)
+{
+    SL_CHECK_FATAL(seed != 0, "seed 0 means 'not deterministic'");
+    rt_config config = {.flavor = RT_CURRENT_THREAD, .seed = seed};
+    return run_main_with(&config, fn, arg);
 }
 
 chaos chaos_seed(uint32_t seed, uint32_t stream)

@@ -4,11 +4,12 @@
  * run_main() runs a main task on a fresh runtime (1 worker = current_thread, more =
  * multi_thread), checks that every task it spawned has finished, and frees it.
  *
- * Seeded interleavings: the runtime's deterministic mode (one worker, a seeded choice of
- * the next task) comes with issue 4. Until then the stress tests make their own: each task
- * calls chaos_yield() between operations, which yields a seeded-random number of times
- * (0-3), so every seed gives a different interleaving on current_thread - repeatable - and
- * a different one on multi_thread. Issue 4's seeded scheduler will make them stronger.
+ * Seeded interleavings, two kinds. The stress tests' own: each task calls chaos_yield()
+ * between operations, which yields a seeded-random number of times (0-3), so every seed
+ * gives a different interleaving on current_thread - repeatable - and a different one on
+ * multi_thread. And the runtime's deterministic mode (run_main_seeded): the scheduler
+ * itself picks the next task with a seeded PRNG, which reaches orders that FIFO run queues
+ * never produce (a task woken last running first).
  */
 #ifndef SPAWNLAB_TESTS_SYNC_HELPERS_H
 #define SPAWNLAB_TESTS_SYNC_HELPERS_H
@@ -21,6 +22,13 @@
 #include <stdint.h>
 
 int run_main(int nworkers, void *(*fn)(void *), void *arg);
+/* The same on a runtime made from config (its worker count is only for messages). */
+int run_main_with(const rt_config *config, void *(*fn)(void *), void *arg);
+/* current_thread on the virtual clock (rt_time.h): a 10 s timeout ends at once. */
+int run_main_virtual(void *(*fn)(void *), void *arg);
+/* Deterministic mode (rt.h: one worker, virtual clock, the next task picked by a PRNG
+ * seeded with seed, which must not be 0): the same seed replays the same interleaving. */
+int run_main_seeded(uint64_t seed, void *(*fn)(void *), void *arg);
 
 extern const int worker_counts[];
 enum { NWORKER_COUNTS = 3 };
@@ -62,6 +70,7 @@ extern const sl_test sync_select_tests[];
 extern const sl_test sync_select_arm_tests[]; /* test_select_arms.c: broadcast, watch, fds */
 extern const sl_test sync_structured_tests[];
 extern const sl_test sync_stress_tests[];
-extern const sl_test sync_signal_tests[]; /* test_signal.c: ctrl-c and SIGTERM */
+extern const sl_test sync_timeout_tests[]; /* test_timeouts.c: timed-out and cancelled paths */
+extern const sl_test sync_signal_tests[];  /* test_signal.c: ctrl-c and SIGTERM */
 
 #endif

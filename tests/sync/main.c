@@ -13,6 +13,7 @@ static const sl_suite suites[] = {
     {"sync_select_arms", sync_select_arm_tests, 60},
     {"sync_structured", sync_structured_tests, 120},
     {"sync_stress", sync_stress_tests, 300},
+    {"sync_timeouts", sync_timeout_tests, 60},
     {"sync_signal", sync_signal_tests, 60},
     SL_SUITE_END,
 };

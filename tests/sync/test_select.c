@@ -1,8 +1,11 @@
 /*
  * test_select.c - select: the winner is the ready arm, losers do not happen, no message is
- * lost or delivered twice (100 seeded interleavings), and every arm kind.
+ * lost or delivered twice (100 seeds, each on one worker, on two or three, and on a
+ * deterministic runtime), and the mpsc, oneshot, token, join and deadline arms
+ * (test_select_arms.c has the broadcast, watch and descriptor arms).
  */
 #include "helpers.h"
+#include "rt_broadcast.h"
 #include "rt_cancel.h"
 #include "rt_mpsc.h"
 #include "rt_select.h"
@@ -178,12 +181,21 @@ static void test_select_deadline_arm(void)
     run_main(1, deadlines, NULL);
 }
 
-/* ------------------------------------------------------------ no loss, no duplicates */
+/* ------------------------------------------------------------ no loss, no duplicates
+ * Producers send each value through a select over two mpsc send arms (whichever channel has
+ * room) *and* a broadcast recv arm on their own subscription: a broadcast arm next to send
+ * arms is the one that can lose a race it was polled in - a receiver claims the select
+ * through a send waiter while we are still registering the broadcast arm. When the
+ * broadcast arm wins, the producer retries the same send. The consumer selects over both
+ * mpsc channels and a broadcast subscription of its own. Everyone checks that it saw every
+ * value exactly once, and the broadcast values in order. */
 
-enum { NSELECT_PRODUCERS = 3, NPER_PRODUCER = 60 };
+enum { NSELECT_PRODUCERS = 3, NPER_PRODUCER = 60, NBROADCAST = 30 };
 
 struct select_stress {
     struct two_channels *c;
+    rt_broadcast_sender *btx;
+    rt_broadcast_receiver *brx[NSELECT_PRODUCERS + 1]; /* one per producer, the consumer's */
     uint32_t seed;
     _Atomic int nerrors;
     int seen[NSELECT_PRODUCERS][NPER_PRODUCER];
@@ -195,20 +207,40 @@ struct select_producer {
     rt_mpsc_sender *tx[2];
 };
 
+/* A broadcast value, as one reader sees it: the next in order, or an error. */
+static void check_broadcast(struct select_stress *s, int *next, int value, int result)
+{
+    if (result != 0 || value != (*next)++)
+        atomic_fetch_add(&s->nerrors, 1);
+}
+
 static void *produce_with_select(void *arg)
 {
     struct select_producer *p = arg;
-    chaos c = chaos_seed(p->s->seed, (uint32_t)p->id);
-    for (int k = 0; k < NPER_PRODUCER; k++) {
+    struct select_stress *s = p->s;
+    rt_broadcast_receiver *brx = s->brx[p->id];
+    chaos c = chaos_seed(s->seed, (uint32_t)p->id);
+    int next_broadcast = 0, b, rc;
+    for (int k = 0; k < NPER_PRODUCER;) {
         int value = p->id << 16 | k;
-        rt_select_arm arms[] = {rt_select_send(p->tx[0], &value), rt_select_send(p->tx[1], &value)};
-        int winner = rt_select(arms, 2); /* whichever channel has room first */
-        if (winner < 0 || arms[winner].result != 0)
-            atomic_fetch_add(&p->s->nerrors, 1);
+        rt_select_arm arms[] = {rt_select_send(p->tx[0], &value), rt_select_send(p->tx[1], &value),
+                                rt_select_broadcast(brx, &b, NULL)};
+        int winner = rt_select(arms, next_broadcast < NBROADCAST ? 3 : 2);
+        if (winner == 2) {
+            check_broadcast(s, &next_broadcast, b, arms[2].result); /* and send again */
+        } else {
+            if (winner < 0 || arms[winner].result != 0)
+                atomic_fetch_add(&s->nerrors, 1);
+            k++;
+        }
         chaos_yield(&c);
     }
     rt_mpsc_sender_drop(p->tx[0]);
     rt_mpsc_sender_drop(p->tx[1]);
+    while ((rc = rt_broadcast_recv(brx, &b, NULL)) == 0) /* what the arm did not take */
+        check_broadcast(s, &next_broadcast, b, rc);
+    if (rc != RT_ECLOSED || next_broadcast != NBROADCAST)
+        atomic_fetch_add(&s->nerrors, 1);
     free(p);
     return NULL;
 }
@@ -217,27 +249,45 @@ static void *consume_with_select(void *arg)
 {
     struct select_stress *s = arg;
     chaos c = chaos_seed(s->seed, 99);
-    bool is_open[2] = {true, true};
-    int value;
-    while (is_open[0] || is_open[1]) {
-        rt_select_arm arms[2];
-        int map[2], n = 0;
-        for (int j = 0; j < 2; j++)
+    bool is_open[3] = {true, true, true}; /* mpsc 0, mpsc 1, broadcast */
+    int value, next_broadcast = 0;
+    while (is_open[0] || is_open[1] || is_open[2]) {
+        rt_select_arm arms[3];
+        int map[3], n = 0;
+        for (int j = 0; j < 3; j++)
             if (is_open[j]) {
                 map[n] = j;
-                arms[n++] = rt_select_recv(s->c->rx[j], &value);
+                arms[n++] = j < 2 ? rt_select_recv(s->c->rx[j], &value)
+                                  : rt_select_broadcast(s->brx[NSELECT_PRODUCERS], &value, NULL);
             }
         int winner = rt_select(arms, n);
         SL_CHECK_FATAL(winner >= 0, "select failed: %d", winner);
+        int j = map[winner];
         if (arms[winner].result == RT_ECLOSED) {
-            is_open[map[winner]] = false;
-            continue;
+            is_open[j] = false;
+        } else if (j == 2) {
+            check_broadcast(s, &next_broadcast, value, arms[winner].result);
+        } else {
+            int producer = value >> 16, k = value & 0xffff;
+            if (producer < NSELECT_PRODUCERS && k < NPER_PRODUCER)
+                s->seen[producer][k]++;
         }
-        int producer = value >> 16, k = value & 0xffff;
-        if (producer < NSELECT_PRODUCERS && k < NPER_PRODUCER)
-            s->seen[producer][k]++;
         chaos_yield(&c);
     }
+    if (next_broadcast != NBROADCAST)
+        atomic_fetch_add(&s->nerrors, 1);
+    return NULL;
+}
+
+static void *broadcast_with_yields(void *arg)
+{
+    struct select_stress *s = arg;
+    chaos c = chaos_seed(s->seed, 77);
+    for (int i = 0; i < NBROADCAST; i++) {
+        rt_broadcast_send(s->btx, &i);
+        chaos_yield(&c);
+    }
+    rt_broadcast_sender_drop(s->btx);
     return NULL;
 }
 
@@ -253,34 +303,53 @@ static void *run_select_stress(void *arg)
             p->tx[j] = rt_mpsc_sender_clone(s->c->tx[j]);
         producers[i] = rt_spawn(produce_with_select, p);
     }
+    rt_join_handle *broadcaster = rt_spawn(broadcast_with_yields, s);
     for (int j = 0; j < 2; j++) {
         rt_mpsc_sender_drop(s->c->tx[j]);
         s->c->tx[j] = NULL;
     }
     for (int i = 0; i < NSELECT_PRODUCERS; i++)
         rt_join(producers[i], NULL, NULL);
+    rt_join(broadcaster, NULL, NULL);
     rt_join(consumer, NULL, NULL);
     return NULL;
+}
+
+enum stress_runtime { ON_ONE_WORKER, ON_TWO_OR_THREE, DETERMINISTIC };
+
+static void select_stress_once(uint32_t seed, enum stress_runtime kind)
+{
+    struct select_stress *s = calloc(1, sizeof *s);
+    s->c = two_new(1 + seed % 2);
+    s->seed = seed;
+    /* The ring holds every value: a lag here would be a real loss. */
+    rt_channel_config config = {.elem_size = sizeof(int), .capacity = NBROADCAST};
+    SL_CHECK_FATAL(rt_broadcast_new(&config, &s->btx, &s->brx[0]) == 0, "rt_broadcast_new");
+    for (int i = 1; i <= NSELECT_PRODUCERS; i++)
+        s->brx[i] = rt_broadcast_subscribe(s->btx);
+    int nworkers = kind == ON_TWO_OR_THREE ? 2 + (int)(seed % 2) : 1;
+    if (kind == DETERMINISTIC)
+        run_main_seeded(seed + 1, run_select_stress, s);
+    else
+        run_main(nworkers, run_select_stress, s);
+    int nbad = atomic_load(&s->nerrors);
+    for (int i = 0; i < NSELECT_PRODUCERS; i++)
+        for (int k = 0; k < NPER_PRODUCER; k++)
+            nbad += s->seen[i][k] != 1;
+    SL_CHECK(nbad == 0, "seed %u, %d workers%s: %d messages lost, duplicated or failed", seed,
+             nworkers, kind == DETERMINISTIC ? " (deterministic)" : "", nbad);
+    for (int i = 0; i <= NSELECT_PRODUCERS; i++)
+        rt_broadcast_receiver_drop(s->brx[i]);
+    two_free(s->c);
+    free(s);
 }
 
 static void test_select_never_loses_or_duplicates(void)
 {
     for (uint32_t seed = 0; seed < 100; seed++) {
-        for (int flavor = 0; flavor < 2; flavor++) {
-            struct select_stress *s = calloc(1, sizeof *s);
-            s->c = two_new(1 + seed % 2);
-            s->seed = seed;
-            int nworkers = flavor == 0 ? 1 : 2 + (int)(seed % 2);
-            run_main(nworkers, run_select_stress, s);
-            int nbad = atomic_load(&s->nerrors);
-            for (int i = 0; i < NSELECT_PRODUCERS; i++)
-                for (int k = 0; k < NPER_PRODUCER; k++)
-                    nbad += s->seen[i][k] != 1;
-            SL_CHECK(nbad == 0, "seed %u, %d workers: %d messages lost, duplicated or failed", seed,
-                     nworkers, nbad);
-            two_free(s->c);
-            free(s);
-        }
+        select_stress_once(seed, ON_ONE_WORKER);
+        select_stress_once(seed, ON_TWO_OR_THREE);
+        select_stress_once(seed, DETERMINISTIC);
     }
 }
 

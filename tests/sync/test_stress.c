@@ -1,6 +1,7 @@
 /*
  * test_stress.c - no lost wake-ups: many producers and consumers, 100 seeded interleavings
- * on current_thread and on multi_thread (see helpers.h for how the seeds are used).
+ * on current_thread, on multi_thread and on a deterministic runtime (see helpers.h for how
+ * the seeds are used).
  *
  * Every value carries (producer, sequence number); each consumer checks that it gets every
  * producer's values exactly once and in order. A lost wake-up shows up as a hang (the
@@ -94,6 +95,7 @@ static void *run_stress(void *arg)
     return NULL;
 }
 
+/* nworkers 0: a deterministic runtime (one worker, the scheduler seeded with seed + 1). */
 static void stress_once(int nworkers, uint32_t seed, size_t capacity)
 {
     struct stress *s = calloc(1, sizeof *s);
@@ -101,11 +103,15 @@ static void stress_once(int nworkers, uint32_t seed, size_t capacity)
     rt_channel_config config = {.elem_size = sizeof(int), .capacity = capacity};
     for (int j = 0; j < NCONSUMERS; j++)
         SL_CHECK_FATAL(rt_mpsc_new(&config, &s->tx[j], &s->rx[j]) == 0, "rt_mpsc_new failed");
-    run_main(nworkers, run_stress, s);
+    if (nworkers == 0)
+        run_main_seeded(seed + 1, run_stress, s);
+    else
+        run_main(nworkers, run_stress, s);
     SL_CHECK(atomic_load(&s->nerrors) == 0,
-             "seed %u, %d workers, capacity %zu: %d messages "
+             "seed %u, %d workers%s, capacity %zu: %d messages "
              "lost, duplicated or out of order",
-             seed, nworkers, capacity, atomic_load(&s->nerrors));
+             seed, nworkers ? nworkers : 1, nworkers ? "" : " (deterministic)", capacity,
+             atomic_load(&s->nerrors));
     free(s);
 }
 
@@ -114,6 +120,7 @@ static void test_stress_mpsc_many_producers_consumers(void)
     for (uint32_t seed = 0; seed < NSEEDS; seed++) {
         stress_once(1, seed, 1 + seed % 3); /* tiny bounds: constant backpressure */
         stress_once(2 + (int)(seed % 2), seed, seed % 5 == 0 ? RT_UNBOUNDED : 2);
+        stress_once(0, seed, 1 + seed % 3);
     }
 }
 

@@ -69,7 +69,9 @@ typedef enum rt_select_kind {
     RT_SELECT_FD,        /* fd is readable or writable (interest), as rt_fd_wait_* would say */
 } rt_select_kind;
 
-/* One arm: make it with the functions below. Fields other than result are private. */
+/* One arm: make it with the functions below (they only fill in a value: never yield, any
+ * thread; the objects must outlive the rt_select call). Fields other than result are
+ * private. */
 typedef struct rt_select_arm {
     rt_select_kind kind;
     void *object;        /* the channel end, token or join handle */

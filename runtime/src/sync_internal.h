@@ -361,7 +361,8 @@ void cancel_select_cancel(struct rt_cancel_token *token, struct sync_waiter *w);
  * wait; only the claimed arm reads (and so advances its receiver), under the channel's lock.
  * broadcast: *result is 0, RT_ELAGGED (*nmissed, if not NULL, set) or RT_ECLOSED.
  * watch: *result is 0 (changed; with out != NULL the value is borrowed - copied and marked
- * seen) or RT_ECLOSED. */
+ * seen) or RT_ECLOSED. Each takes the channel's lock itself (the caller holds none) and never
+ * yields; the cancel functions take a waiter back out if no wake took it already. */
 struct rt_broadcast_receiver;
 struct rt_watch_receiver;
 enum sync_poll broadcast_select_recv(struct rt_broadcast_receiver *rx, void *out, uint64_t *nmissed,

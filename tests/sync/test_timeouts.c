@@ -34,6 +34,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define T_TIMEOUT_NS (10 * RT_NS_PER_S)
 #define N_TIMEOUT_NS (60 * RT_NS_PER_S)
@@ -505,30 +507,58 @@ static void test_mpsc_timed_out_and_cancelled(void)
 struct select_objects {
     rt_mpsc_sender *tx[2];
     rt_mpsc_receiver *rx[2];
+    rt_broadcast_sender *btx;
+    rt_broadcast_receiver *brx;
+    int sock[2]; /* a quiet socket pair */
 };
 
-/* recv on an empty channel, send on a full one, and no deadline arm: only the task's own
- * deadline (or an abort) ends it. */
-static int select_recv_or_send(struct waiting *w)
+/* recv on an empty channel, send on a full one, a broadcast with nothing new, a socket
+ * nobody writes to, and no deadline arm: only the task's own deadline (or an abort) ends
+ * it. */
+static int select_without_deadline_arm(struct waiting *w)
 {
     struct select_objects *o = w->object;
-    int out = -1, two = 2;
-    rt_select_arm arms[] = {rt_select_recv(o->rx[0], &out), rt_select_send(o->tx[1], &two)};
-    int rc = rt_select(arms, 2);
-    w->value = out;
+    int out = -1, bout = -1, two = 2;
+    rt_select_arm arms[] = {rt_select_recv(o->rx[0], &out), rt_select_send(o->tx[1], &two),
+                            rt_select_broadcast(o->brx, &bout, NULL),
+                            rt_select_readable(o->sock[0])};
+    int rc = rt_select(arms, 4);
+    w->value = out != -1 ? out : bout;
     return rc;
+}
+
+static struct select_objects *select_objects_new(void)
+{
+    struct select_objects *o = calloc(1, sizeof *o);
+    SL_CHECK_FATAL(o != NULL, "out of memory");
+    rt_channel_config config = {.elem_size = sizeof(int), .capacity = 1};
+    for (int i = 0; i < 2; i++)
+        SL_CHECK_FATAL(rt_mpsc_new(&config, &o->tx[i], &o->rx[i]) == 0, "rt_mpsc_new failed");
+    SL_CHECK_FATAL(rt_broadcast_new(&config, &o->btx, &o->brx) == 0, "rt_broadcast_new failed");
+    SL_CHECK_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, o->sock) == 0,
+                   "socketpair failed");
+    return o;
+}
+
+static void select_objects_free(struct select_objects *o)
+{
+    for (int i = 0; i < 2; i++) {
+        rt_mpsc_sender_drop(o->tx[i]);
+        rt_mpsc_receiver_drop(o->rx[i]);
+        close(o->sock[i]);
+    }
+    rt_broadcast_sender_drop(o->btx);
+    rt_broadcast_receiver_drop(o->brx);
+    free(o);
 }
 
 static void *select_scenario(void *arg)
 {
     enum interruption how = *(enum interruption *)arg;
-    struct select_objects *o = calloc(1, sizeof *o);
-    rt_channel_config config = {.elem_size = sizeof(int), .capacity = 1};
-    for (int i = 0; i < 2; i++)
-        SL_CHECK_FATAL(rt_mpsc_new(&config, &o->tx[i], &o->rx[i]) == 0, "rt_mpsc_new failed");
-    int one = 1, three = 3, out = 0;
+    struct select_objects *o = select_objects_new();
+    int one = 1, three = 3, four = 4, out = 0;
     rt_mpsc_send(o->tx[1], &one); /* channel 1 is full */
-    struct waiting *t = waiting_t(how, select_recv_or_send, o);
+    struct waiting *t = waiting_t(how, select_without_deadline_arm, o);
     interrupt(t, start_waiting(t), how, "rt_select");
     SL_CHECK(t->value == -1, "the %s select's recv arm wrote %d", interruption_name(how), t->value);
     SL_CHECK(rt_mpsc_recv(o->rx[1], &out) == 0 && out == 1 &&
@@ -537,11 +567,15 @@ static void *select_scenario(void *arg)
     rt_mpsc_send(o->tx[0], &three);
     SL_CHECK(rt_mpsc_recv(o->rx[0], &out) == 0 && out == 3,
              "a value sent after the %s select went missing", interruption_name(how));
-    for (int i = 0; i < 2; i++) {
-        rt_mpsc_sender_drop(o->tx[i]);
-        rt_mpsc_receiver_drop(o->rx[i]);
-    }
-    free(o);
+    rt_broadcast_send(o->btx, &four);
+    SL_CHECK(rt_broadcast_try_recv(o->brx, &out, NULL) == 0 && out == 4,
+             "a broadcast sent after the %s select went missing", interruption_name(how));
+    /* The select's descriptor watch is stopped (the harness counts descriptors after the
+     * test); the socket itself still works. */
+    char byte = 0;
+    SL_CHECK(write(o->sock[1], "z", 1) == 1 && read(o->sock[0], &byte, 1) == 1 && byte == 'z',
+             "the socket does not work after the %s select", interruption_name(how));
+    select_objects_free(o);
     free(t);
     return NULL;
 }

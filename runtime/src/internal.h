@@ -185,6 +185,7 @@ struct rt_task {
     int nblocking_locks;            /* rt_blocking_mutex locks held (check: lock across yield) */
     const char *blocking_lock_name; /* the most recent one, for the message */
     bool has_warned_blocking;       /* check "blocking the worker" said so once */
+    unsigned select_rotation;       /* rt_select's first arm to try next (select.c) */
     int64_t deadline_ns;            /* 0 = none; blocking calls will honour it (timers, part 2) */
 
     /* ---- owned by the run queue that holds the task */

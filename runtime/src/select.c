@@ -222,12 +222,15 @@ static const struct arm_kind *kind_of(const rt_select_arm *arm, int index)
 
 /* ---------------------------------------------------------------- the select itself */
 
-/* The first arm to try: rotates, so that ready arms take turns winning. A per-thread
- * counter, read before any yield (never carried across one). */
+/* The first arm to try: rotates, so that ready arms take turns winning. The counter is the
+ * task's own, not the thread's: a task's selects then rotate the same way on every run,
+ * which deterministic mode needs to replay a seed exactly. */
 static int first_arm(int narms)
 {
-    static __thread unsigned rotation;
-    return (int)(rotation++ % (unsigned)narms);
+    struct rt_task *self = task_current();
+    if (!self)
+        return 0; /* outside a task (a select that cannot wait): no turns to take */
+    return (int)(self->select_rotation++ % (unsigned)narms);
 }
 
 /* Step 1: one try of every arm. The winning index, -1 if none is ready, or a failure. */

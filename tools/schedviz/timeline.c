@@ -26,6 +26,7 @@
 
 enum { AXIS_POINTS = 1000, TINY_POINTS = 4 };
 static const char font[] = "Helvetica,Arial,sans-serif";
+enum { MARKS_DRAWN_MAX = 40, MARK_COLOR_HEX = 0xb22222 }; /* the program's labels */
 
 /* ------------------------------------------------------------ geometry */
 
@@ -299,6 +300,14 @@ static void put_arrow_kinds(FILE *out, const tl_arrow_summary *summary, bool is_
     if (is_aggregated)
         fprintf(out, "aggregated: a grey dashed box is many short runs merged (hover for the "
                      "count)<BR ALIGN=\"LEFT\"/>");
+    if (summary->nmarks_drawn)
+        fprintf(out,
+                "<FONT COLOR=\"#%06x\">a dashed red flag: a label the program set "
+                "(rt_trace_mark)</FONT><BR ALIGN=\"LEFT\"/>",
+                MARK_COLOR_HEX);
+    if (summary->nmarks_in_view > summary->nmarks_drawn)
+        fprintf(out, "aggregated: the first %zu of %zu labels drawn<BR ALIGN=\"LEFT\"/>",
+                summary->nmarks_drawn, summary->nmarks_in_view);
     fprintf(out, "</TD></TR>");
 }
 
@@ -323,6 +332,33 @@ static int put_legend(FILE *out, const tl_layout *l, const tl_arrow_summary *sum
     fprintf(out, "</TABLE>>];\n");
     free(order), free(run_ns);
     return 0;
+}
+
+/* ------------------------------------------------------------ marks */
+
+/* The program's own labels (rt_trace_mark: "client-2 sends PING"): a dashed flag across the
+ * lane of the worker where the task stood, the text just below. They tell *why* the boxes
+ * around them are where they are. */
+static void put_marks(FILE *out, const tl_layout *l, tl_arrow_summary *summary)
+{
+    const sv_model *m = l->model;
+    char id[32], color[64];
+    snprintf(color, sizeof color, "color=\"#%06x\", style=dashed, penwidth=1.2", MARK_COLOR_HEX);
+    for (size_t i = 0; i < m->nmarks; i++) {
+        const sv_mark *k = &m->marks[i];
+        if (k->worker == RT_TRACE_NO_WORKER || !sv_view_touches(l->view, k->time_ns, k->time_ns))
+            continue;
+        if (++summary->nmarks_in_view > MARKS_DRAWN_MAX)
+            continue;
+        summary->nmarks_drawn++;
+        double x = tl_x(l, k->time_ns), y = tl_lane_y(l, k->worker);
+        snprintf(id, sizeof id, "mark%zu", i);
+        put_line(out, id, x, y + l->box_height * 0.8, x, y - l->box_height * 0.8, color);
+        snprintf(id, sizeof id, "marktext%zu", i);
+        char attributes[64];
+        snprintf(attributes, sizeof attributes, "fontcolor=\"#%06x\"", MARK_COLOR_HEX);
+        put_text(out, id, x, y - l->box_height * 0.8 - 7, k->text, 9, attributes);
+    }
 }
 
 /* ------------------------------------------------------------ the picture */
@@ -361,6 +397,7 @@ int sv_write_timeline(FILE *out, const sv_model *m, const sv_view *view)
         for (int w = 0; w < m->nworkers; w++)
             put_lane(out, &l, w, scratch, &next_id);
         tl_arrow_summary summary = {0};
+        put_marks(out, &l, &summary);
         rc = tl_write_arrows(out, &l, &summary);
         if (rc == 0)
             rc = put_legend(out, &l, &summary);

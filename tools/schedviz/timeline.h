@@ -49,7 +49,8 @@ const char *tl_cause_color(const char *cause);
 typedef struct tl_arrow_summary {
     size_t nwakes_drawn, nwakes_in_view;
     size_t nsteals_drawn, nsteals_in_view;
-    bool has_cause[16]; /* by the index of the cause in tl_causes */
+    bool has_cause[16];                  /* by the index of the cause in tl_causes */
+    size_t nmarks_drawn, nmarks_in_view; /* the program's own labels (rt_trace_mark) */
 } tl_arrow_summary;
 
 extern const char *const tl_causes[];

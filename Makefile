@@ -198,7 +198,7 @@ demo: deps
 viz: deps
 	@tools/viz.sh "$(MAKE) --no-print-directory" "$(B)" "$(O)" "$(LAB)"
 
-bench: $(BENCHES)
+bench: $(BENCHES) $(TOOLS)
 	@tools/bench.sh "$(O)" "$(SAN)" $(BENCHES)
 
 fuzz:

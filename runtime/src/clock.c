@@ -46,6 +46,7 @@ void clock_init(struct rt_runtime *rt, bool is_virtual)
     atomic_init(&rt->clock.virtual_now_ns, RT_VIRTUAL_EPOCH_NS);
     pthread_mutex_init(&rt->clock.mutex, NULL);
     timer_heap_init(&rt->clock.heap);
+    atomic_init(&rt->clock.npending, 0);
     rt->clock.driver_sleeps_until_ns = 0;
 }
 
@@ -92,6 +93,7 @@ int timer_arm(struct rt_runtime *rt, struct timer_entry *e, int64_t deadline_ns)
     e->timer.index = TIMER_NOT_PENDING;
     pthread_mutex_lock(&rt->clock.mutex);
     int rc = timer_heap_insert(&rt->clock.heap, &e->timer, (uint64_t)deadline_ns);
+    atomic_store_explicit(&rt->clock.npending, rt->clock.heap.count, memory_order_relaxed);
     int64_t sleeps_until = rt->clock.driver_sleeps_until_ns;
     bool must_interrupt = rc == 0 && sleeps_until != 0 && deadline_ns < sleeps_until;
     if (must_interrupt)
@@ -106,6 +108,7 @@ bool timer_disarm(struct rt_runtime *rt, struct timer_entry *e)
 {
     pthread_mutex_lock(&rt->clock.mutex);
     bool was_pending = timer_heap_remove(&rt->clock.heap, &e->timer);
+    atomic_store_explicit(&rt->clock.npending, rt->clock.heap.count, memory_order_relaxed);
     pthread_mutex_unlock(&rt->clock.mutex);
     return was_pending;
 }
@@ -123,6 +126,7 @@ int timers_fire_due(struct rt_runtime *rt, int64_t now_ns)
                 (struct timer_entry *)((char *)t - offsetof(struct timer_entry, timer));
             due[n++] = e->waker; /* after the unlock, e may be gone: copy what we need */
         }
+        atomic_store_explicit(&rt->clock.npending, rt->clock.heap.count, memory_order_relaxed);
         pthread_mutex_unlock(&rt->clock.mutex);
         for (int i = 0; i < n; i++)
             park_wake_because(due[i], "timer");

@@ -422,6 +422,7 @@ struct rt_runtime {
         _Atomic int64_t virtual_now_ns; /* advanced only by the worker holding the driver */
         pthread_mutex_t mutex;
         struct timer_heap heap;         /* guarded by mutex */
+        _Atomic size_t npending;        /* heap.count, written under mutex, read without */
         int64_t driver_sleeps_until_ns; /* guarded by mutex: 0 = nobody sleeps on timers */
     } clock;
 
@@ -429,6 +430,7 @@ struct rt_runtime {
     struct {
         struct poller poller;
         _Atomic bool is_driver_taken; /* one worker at a time polls */
+        _Atomic int nsources;         /* descriptors registered now (io_source_open/release) */
         pthread_mutex_t released_mutex;
         struct io_source *released; /* guarded by released_mutex: see reactor.c */
     } reactor;

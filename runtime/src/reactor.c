@@ -56,6 +56,7 @@ _Static_assert((int)RT_READABLE == (int)POLLER_READABLE && (int)RT_WRITABLE == (
 int reactor_init(struct rt_runtime *rt)
 {
     atomic_init(&rt->reactor.is_driver_taken, false);
+    atomic_init(&rt->reactor.nsources, 0);
     pthread_mutex_init(&rt->reactor.released_mutex, NULL);
     rt->reactor.released = NULL;
     int rc = poller_init(&rt->reactor.poller);
@@ -89,6 +90,8 @@ int io_source_open(struct rt_runtime *rt, struct io_source *src, int fd)
     int rc = poller_register(&rt->reactor.poller, fd, src);
     if (rc < 0)
         pthread_mutex_destroy(&src->mutex);
+    else
+        atomic_fetch_add_explicit(&rt->reactor.nsources, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -96,6 +99,7 @@ void io_source_release(struct io_source *src)
 {
     struct rt_runtime *rt = src->rt;
     poller_deregister(&rt->reactor.poller, src->fd);
+    atomic_fetch_sub_explicit(&rt->reactor.nsources, 1, memory_order_relaxed);
     /* Nobody may wait any more (the owner's contract); drop a waker left by a watch. */
     pthread_mutex_lock(&src->mutex);
     if (src->has_reader)
@@ -286,11 +290,18 @@ const struct driver_ops reactor_driver = {.park = reactor_park, .unpark = reacto
 void reactor_poll_now(struct worker *w)
 {
     struct rt_runtime *rt = w->rt;
-    if (!driver_take(rt))
+    /* A runtime with no descriptor and no timer (pure computation, or the benchmarks) has
+     * nothing to look at: skip the system call and the locks. Relaxed reads suffice: a
+     * source or timer added this instant is seen at the next look, or by an idle driver. */
+    bool has_sources = atomic_load_explicit(&rt->reactor.nsources, memory_order_relaxed) > 0;
+    bool has_timers = atomic_load_explicit(&rt->clock.npending, memory_order_relaxed) > 0;
+    if ((!has_sources && !has_timers) || !driver_take(rt))
         return;
     free_released_sources(rt);
-    poll_and_dispatch(rt, 0);
-    timers_fire_due(rt, clock_now(rt));
+    if (has_sources)
+        poll_and_dispatch(rt, 0);
+    if (has_timers)
+        timers_fire_due(rt, clock_now(rt));
     driver_release(rt);
 }
 

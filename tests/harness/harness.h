@@ -208,4 +208,21 @@ char *sl_resp_words(const char *bytes, size_t n, char *buf, size_t cap);
 /* Wall-clock seconds from a monotonic clock, for generous concurrency bounds. */
 double sl_now(void);
 
+/* A whole file as a malloc'd, NUL-terminated string (for golden files); NULL when it
+ * cannot be read. */
+char *sl_read_file(const char *path);
+
+/* 1 in a ThreadSanitizer build (gcc or clang), else 0: TSan runs code 5-15 times slower
+ * and limits fibers, so some tests scale their work down under it (and say so). */
+#if defined(__SANITIZE_THREAD__)
+#define SL_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SL_UNDER_TSAN 1
+#endif
+#endif
+#ifndef SL_UNDER_TSAN
+#define SL_UNDER_TSAN 0
+#endif
+
 #endif

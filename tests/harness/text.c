@@ -18,6 +18,21 @@ double sl_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+char *sl_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1))) {
+        size_t got = fread(text, 1, (size_t)n, f);
+        text[got] = '\0';
+    }
+    fclose(f);
+    return text;
+}
+
 typedef struct out {
     char *buf;
     size_t cap, len;

@@ -41,17 +41,6 @@ int read_exactly(rt_tcp_stream *s, void *buf, size_t len);
 
 double wall_ms(void);
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 extern const sl_test net_tcp_tests[];
 extern const sl_test net_fd_tests[];
 

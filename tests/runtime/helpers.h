@@ -26,16 +26,6 @@ int run_main(int nworkers, void *(*fn)(void *), void *arg, rt_stats *stats);
 
 /* ThreadSanitizer builds: each task is a TSan fiber, and TSan allows at most 8128 threads
  * and fibers alive at once. */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
 
 /* Does the environment say we run under qemu-user (tools/check-aarch64.sh sets it)? */
 bool is_under_qemu(void);

@@ -169,7 +169,7 @@ static void *hundred_thousand(void *arg)
 static void test_rt_hundred_thousand_concurrent_tasks(void)
 {
     size_t n = 100000;
-    if (UNDER_TSAN) {
+    if (SL_UNDER_TSAN) {
         n = 4000;
         printf("\n    note: ThreadSanitizer allows at most 8128 threads and fibers: %zu tasks "
                "instead of 100,000 ",

@@ -17,22 +17,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *text = malloc((size_t)n + 1);
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (text)
-        text[got] = '\0';
-    return text;
-}
-
 static bool write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -269,7 +253,7 @@ static void test_labgen_fixture_matches_committed_skeleton(void)
         char made[128], want[128];
         snprintf(made, sizeof made, "%s/99-fixture/%s", dir, files[i]);
         snprintf(want, sizeof want, "tests/fixtures/lab/labs/99-fixture/%s", files[i]);
-        char *a = read_file(made), *b = read_file(want);
+        char *a = sl_read_file(made), *b = sl_read_file(want);
         SL_CHECK(a && b && strcmp(a, b) == 0,
                  "labgen's %s differs from the committed %s (run: tools/labgen.sh "
                  "tests/fixtures/lab/solutions tests/fixtures/lab/labs)",
@@ -334,9 +318,9 @@ static void test_grade_fixture_report_and_json(void)
     SL_CHECK_FATAL(sl_run_program(argv, 60, &e) == 0, "cannot run %s", grade);
     SL_CHECK(e.exited && e.status == 0, "a report with failures still exits 0; got %s",
              sl_exit_describe(&e));
-    char *want_report = read_file("tests/fixtures/lab/expected-report.txt");
-    char *want_json = read_file("tests/fixtures/lab/expected-grade.json");
-    char *got_json = read_file(json);
+    char *want_report = sl_read_file("tests/fixtures/lab/expected-report.txt");
+    char *want_json = sl_read_file("tests/fixtures/lab/expected-grade.json");
+    char *got_json = sl_read_file(json);
     hide_path(e.output, suite);
     hide_path(got_json, suite);
     SL_CHECK_FATAL(want_report && want_json, "the fixture's expected-* files are missing");
@@ -385,7 +369,7 @@ static void test_grade_without_labs_writes_empty_results(void)
     const char *argv[] = {grade, "--json", json, NULL};
     SL_CHECK_FATAL(sl_run_program(argv, 60, &e) == 0, "cannot run %s", grade);
     SL_CHECK(e.exited && e.status == 0, "no labs is not an error; got %s", sl_exit_describe(&e));
-    char *got = read_file(json);
+    char *got = sl_read_file(json);
     const char *want = "{\n  \"score\": 0,\n  \"max_score\": 0,\n  \"tests\": [\n  ]\n}\n";
     SL_CHECK(got && strcmp(got, want) == 0, "expected an empty result:\n%s\ngot:\n%s", want,
              got ? got : "(no file)");

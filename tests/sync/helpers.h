@@ -34,16 +34,6 @@ extern const int worker_counts[];
 enum { NWORKER_COUNTS = 3 };
 
 /* ThreadSanitizer builds allow fewer live fibers and run slower. */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
 
 /* A small seeded generator (xorshift32); one per task, never shared. */
 typedef struct chaos {

@@ -26,16 +26,6 @@ int run_real(int nworkers, void *(*fn)(void *), void *arg);
 double wall_ms(void);
 
 /* ThreadSanitizer allows at most 8128 threads and fibers alive at once. */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
 
 extern const sl_test time_timer_tests[];
 extern const sl_test time_deterministic_tests[];

@@ -358,7 +358,7 @@ static void *hundred_thousand_sleepers(void *arg)
 
 static void test_time_hundred_thousand_pending_timers(void)
 {
-    int n = UNDER_TSAN ? 4000 : 100000;
+    int n = SL_UNDER_TSAN ? 4000 : 100000;
     double start = wall_ms();
     run_virtual(hundred_thousand_sleepers, &n);
     double took = wall_ms() - start;

@@ -81,21 +81,6 @@ static void record(uint64_t seed, const char *path)
     rt_runtime_free(rt);
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *text = calloc(1, (size_t)n + 1);
-    if (text && fread(text, 1, (size_t)n, f) != (size_t)n)
-        text[0] = '\0';
-    fclose(f);
-    return text;
-}
-
 static void trace_path(char *path, size_t cap, const char *what)
 {
     snprintf(path, cap, "/tmp/spawnlab-det-%s-%d.trace", what, (int)getpid());
@@ -112,7 +97,7 @@ static void test_trace_same_seed_same_trace(void)
     record(7, a);
     record(7, b);
     record(8, c);
-    char *ta = read_file(a), *tb = read_file(b), *tc = read_file(c);
+    char *ta = sl_read_file(a), *tb = sl_read_file(b), *tc = sl_read_file(c);
     SL_CHECK_FATAL(ta && tb && tc, "the traces were not written");
     SL_CHECK(strcmp(ta, tb) == 0, "seed 7 twice gave two different traces (%s, %s)", a, b);
     SL_CHECK(strstr(ta, "clock virtual") != NULL, "a deterministic runtime traces virtual time");
@@ -123,7 +108,7 @@ static void test_trace_same_seed_same_trace(void)
     for (uint64_t seed = 9; !any_differs && seed < 40; seed++) {
         record(seed, c);
         free(tc);
-        tc = read_file(c);
+        tc = sl_read_file(c);
         any_differs = tc && strcmp(ta, tc) != 0;
     }
     SL_CHECK(any_differs, "seeds 8..39 all gave the same interleaving as seed 7");
@@ -164,7 +149,7 @@ static void test_trace_deterministic_report_is_exact(void)
         FILE *f = fopen("tests/trace/expected/deterministic.report", "w");
         SL_CHECK_FATAL(f && fputs(e.output, f) >= 0 && fclose(f) == 0, "cannot write golden");
     }
-    char *want = read_file("tests/trace/expected/deterministic.report");
+    char *want = sl_read_file("tests/trace/expected/deterministic.report");
     SL_CHECK(e.exited && e.status == 0 && want && strcmp(e.output, want) == 0,
              "schedviz's report of the seed-7 run differs from "
              "tests/trace/expected/deterministic.report; it reads:\n%s",

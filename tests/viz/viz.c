@@ -28,22 +28,6 @@ enum { NSCENARIOS = sizeof scenarios / sizeof *scenarios };
 
 /* ------------------------------------------------------------ helpers */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *text = malloc((size_t)n + 1);
-    size_t got = text ? fread(text, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (text)
-        text[got] = '\0';
-    return text;
-}
-
 static bool write_bytes(const char *path, const char *bytes, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -126,7 +110,7 @@ static void check_golden(const char *scenario, const char *option, const char *e
     snprintf(trace, sizeof trace, "tests/viz/traces/%s.trace", scenario);
     snprintf(expected_path, sizeof expected_path, "tests/viz/expected/%s.%s", scenario, extension);
     snprintf(what, sizeof what, "schedviz %s %s", option, trace);
-    char *expected = read_file(expected_path);
+    char *expected = sl_read_file(expected_path);
     SL_CHECK_FATAL(expected != NULL, "cannot read the golden file %s", expected_path);
     sl_exit *e = schedviz(option, trace, NULL);
     check_exit(e, 0, what);
@@ -158,7 +142,7 @@ static void test_viz_ascii_golden(void)
 static void test_viz_report_is_the_default(void)
 {
     need_repo_root();
-    char *expected = read_file("tests/viz/expected/lock.report");
+    char *expected = sl_read_file("tests/viz/expected/lock.report");
     SL_CHECK_FATAL(expected != NULL, "cannot read tests/viz/expected/lock.report");
     sl_exit *e = schedviz("tests/viz/traces/lock.trace", NULL);
     check_exit(e, 0, "schedviz TRACE");
@@ -226,7 +210,7 @@ static void test_viz_svg_and_png_rendered(void)
                            "graph.png",    "timeline.dot", "graph.dot"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        char *text = read_file(path);
+        char *text = sl_read_file(path);
         SL_CHECK(text && strlen(text) > 0, "--svg/--png did not write %s", files[i]);
         free(text);
     }
@@ -293,7 +277,7 @@ static void test_viz_bad_traces_clear_errors(void)
 static void test_viz_truncated_anywhere(void)
 {
     need_repo_root();
-    char *text = read_file("tests/viz/traces/channel.trace");
+    char *text = sl_read_file("tests/viz/traces/channel.trace");
     SL_CHECK_FATAL(text != NULL, "cannot read tests/viz/traces/channel.trace");
     char dir[64], path[128];
     make_temp_dir(dir, sizeof dir);
@@ -315,7 +299,7 @@ static void test_viz_truncated_anywhere(void)
 static void test_viz_garbled_bytes(void)
 {
     need_repo_root();
-    char *text = read_file("tests/viz/traces/lock.trace");
+    char *text = sl_read_file("tests/viz/traces/lock.trace");
     SL_CHECK_FATAL(text != NULL, "cannot read tests/viz/traces/lock.trace");
     char dir[64], path[128];
     make_temp_dir(dir, sizeof dir);
@@ -445,7 +429,7 @@ static void test_viz_big_trace_aggregates(void)
     run_bench("40000", trace);
     check_exit(schedviz("--timeline", timeline, "--graph", graph, trace, NULL), 0,
                "a 40000-event trace");
-    char *dot = read_file(timeline), *tasks = read_file(graph);
+    char *dot = sl_read_file(timeline), *tasks = sl_read_file(graph);
     SL_CHECK_FATAL(dot && tasks, "the DOT files were not written");
     size_t boxes = 0;
     for (const char *p = dot; (p = strstr(p, "\n  b")); p++)

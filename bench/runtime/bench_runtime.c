@@ -13,6 +13,8 @@
  *   switch_ns                     one raw context switch (rt_context_switch)
  *   parked_task_rss_bytes         100,000 parked tasks: resident memory growth / 100,000
  *   million_tasks_ok              1 if 1,000,000 parked tasks were created, woken and joined
+ *   idle_cpu_ms_per_s             CPU time an idle runtime uses per second (4 workers,
+ *                                 1,000 parked tasks): idle workers must sleep, not spin
  *   pthread_spawn_join_ns         pthread_create + pthread_join of an empty thread
  *   pthread_condvar_pingpong_ns   a round trip between two threads over a condition variable
  */
@@ -20,6 +22,7 @@
 #include "rt_blocking_mutex.h"
 #include "rt_context_impl.h"
 #include "rt_park.h"
+#include "rt_time.h"
 #include "rt_trace.h"
 
 #include <pthread.h>
@@ -29,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -329,6 +333,52 @@ static double bench_condvar_pingpong(void)
     return median(runs, RUNS);
 }
 
+/* ------------------------------------------------------------ an idle runtime */
+
+static void *park_until_aborted(void *unused)
+{
+    (void)unused;
+    rt_waker w = rt_park_prepare();
+    int rc = rt_park(RT_PARK_OTHER, NULL); /* nobody wakes it: the abort ends the wait */
+    rt_waker_drop(w);
+    return (void *)(intptr_t)rc;
+}
+
+static double process_cpu_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/* Parks 1,000 tasks, then measures the process's CPU time over one second of sleep. */
+static void *idle_second(void *out)
+{
+    enum { N = 1000 };
+    rt_join_handle *h[N];
+    for (int i = 0; i < N; i++)
+        h[i] = rt_spawn(park_until_aborted, NULL);
+    rt_sleep_ms(100); /* let every worker go idle */
+    double before = process_cpu_s();
+    rt_sleep_ms(1000);
+    *(double *)out = (process_cpu_s() - before) * 1e3;
+    for (int i = 0; i < N; i++) {
+        rt_abort(h[i]);
+        rt_join(h[i], NULL, NULL);
+    }
+    return NULL;
+}
+
+static double bench_idle_cpu(void)
+{
+    double ms = 0;
+    rt_runtime *rt = rt_runtime_new(&(rt_config){.nworkers = 4});
+    rt_block_on(rt, idle_second, &ms, NULL);
+    rt_runtime_free(rt);
+    return ms;
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(void)
@@ -356,6 +406,8 @@ int main(void)
     fprintf(stderr, "bench runtime: %zu of 1,000,000 joined (%.0f bytes each)\n", joined, ignored);
     report("million_tasks_ok", joined == 1000000 ? 1 : 0, "bool");
 
+    fprintf(stderr, "bench runtime: an idle runtime for 1 s ...\n");
+    report("idle_cpu_ms_per_s", bench_idle_cpu(), "ms");
     fprintf(stderr, "bench runtime: pthread create + join ...\n");
     report("pthread_spawn_join_ns", bench_pthread_spawn_join(), "ns");
     fprintf(stderr, "bench runtime: pthread condvar ping-pong ...\n");

@@ -264,20 +264,20 @@ static void test_lab01_redis_cli(void)
 
 /* ---------------------------------------------------------------- the table */
 
-#define CH "chapters/01-sequential.md#"
-
 static const sl_test lab01_tests[] = {
-    SL_TEST(test_lab01_every_command_answered, 2, CH "step-1-answer-every-command"),
-    SL_TEST(test_lab01_serves_client_after_client, 1, CH "the-accept-loop"),
-    SL_TEST(test_lab01_protocol_error_closes, 1, CH "framing"),
-    SL_TEST(test_lab01_ping, 1, CH "commands"),
-    SL_TEST(test_lab01_set_then_get, 2, CH "step-2-get-and-set"),
-    SL_TEST(test_lab01_get_missing_key, 1, CH "step-2-get-and-set"),
-    SL_TEST(test_lab01_wrong_arguments, 1, CH "commands"),
-    SL_TEST(test_lab01_pipelined_commands, 2, CH "pipelining"),
-    SL_TEST(test_lab01_state_per_connection, 1, CH "step-2-get-and-set"),
-    SL_TEST(test_lab01_second_client_waits, 4, CH "why-one-client-blocks-the-rest"),
-    SL_TEST(test_lab01_redis_cli, 2, CH "commands"),
+    SL_TEST(test_lab01_every_command_answered, 2,
+            "chapters/01-sequential.md#step-1-answer-every-command"),
+    SL_TEST(test_lab01_serves_client_after_client, 1, "chapters/01-sequential.md#the-accept-loop"),
+    SL_TEST(test_lab01_protocol_error_closes, 1, "chapters/01-sequential.md#framing"),
+    SL_TEST(test_lab01_ping, 1, "chapters/01-sequential.md#commands"),
+    SL_TEST(test_lab01_set_then_get, 2, "chapters/01-sequential.md#step-2-get-and-set"),
+    SL_TEST(test_lab01_get_missing_key, 1, "chapters/01-sequential.md#step-2-get-and-set"),
+    SL_TEST(test_lab01_wrong_arguments, 1, "chapters/01-sequential.md#commands"),
+    SL_TEST(test_lab01_pipelined_commands, 2, "chapters/01-sequential.md#pipelining"),
+    SL_TEST(test_lab01_state_per_connection, 1, "chapters/01-sequential.md#step-2-get-and-set"),
+    SL_TEST(test_lab01_second_client_waits, 4,
+            "chapters/01-sequential.md#why-one-client-blocks-the-rest"),
+    SL_TEST(test_lab01_redis_cli, 2, "chapters/01-sequential.md#commands"),
     SL_TEST_END,
 };
 

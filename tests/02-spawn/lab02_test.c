@@ -338,18 +338,16 @@ static void test_lab02_redis_cli(void)
 
 /* ---------------------------------------------------------------- the table */
 
-#define CH "chapters/02-spawn.md#"
-
 static const sl_test lab02_tests[] = {
     SL_TEST(test_lab02_commands_still_work, 1, "chapters/01-sequential.md#step-2-get-and-set"),
-    SL_TEST(test_lab02_two_clients_at_once, 4, CH "a-task-per-connection"),
-    SL_TEST(test_lab02_thousand_clients, 3, CH "what-a-task-costs"),
-    SL_TEST(test_lab02_state_not_shared, 1, CH "state-is-not-shared-yet"),
-    SL_TEST(test_lab02_vanishing_client, 2, CH "a-task-per-connection"),
-    SL_TEST(test_lab02_join_results_logged, 2, CH "join-handles"),
-    SL_TEST(test_lab02_shutdown_leaves_no_task, 3, CH "shutting-down-cleanly"),
-    SL_TEST(test_lab02_static_rule_check, 2, CH "the-static-rule"),
-    SL_TEST(test_lab02_redis_cli, 1, CH "a-task-per-connection"),
+    SL_TEST(test_lab02_two_clients_at_once, 4, "chapters/02-spawn.md#a-task-per-connection"),
+    SL_TEST(test_lab02_thousand_clients, 3, "chapters/02-spawn.md#what-a-task-costs"),
+    SL_TEST(test_lab02_state_not_shared, 1, "chapters/02-spawn.md#state-is-not-shared-yet"),
+    SL_TEST(test_lab02_vanishing_client, 2, "chapters/02-spawn.md#a-task-per-connection"),
+    SL_TEST(test_lab02_join_results_logged, 2, "chapters/02-spawn.md#join-handles"),
+    SL_TEST(test_lab02_shutdown_leaves_no_task, 3, "chapters/02-spawn.md#shutting-down-cleanly"),
+    SL_TEST(test_lab02_static_rule_check, 2, "chapters/02-spawn.md#the-static-rule"),
+    SL_TEST(test_lab02_redis_cli, 1, "chapters/02-spawn.md#a-task-per-connection"),
     SL_TEST_END,
 };
 

@@ -13,29 +13,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../bench.h"
 #include "bytes.h"
 #include "frame.h"
 
 enum { COMMANDS = 200000, RUNS = 7 };
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, int n)
-{
-    qsort(values, (size_t)n, sizeof *values, compare_doubles);
-    return values[n / 2];
-}
 
 /* SET key:000001 <16-byte value>, GET key:000001, SET key:000002 ... */
 static buf *build_stream(void)
@@ -86,11 +68,11 @@ int main(void)
     double parse_mb_s[RUNS], frames_per_s[RUNS];
     run_once(stream, out); /* warm up caches and the allocator */
     for (int run = 0; run < RUNS; run++) {
-        double start = now_seconds();
+        double start = bench_now_ns() / 1e9;
         long frames = run_once(stream, NULL);
-        double parsed = now_seconds();
+        double parsed = bench_now_ns() / 1e9;
         long again = run_once(stream, out);
-        double done = now_seconds();
+        double done = bench_now_ns() / 1e9;
         if (frames != COMMANDS || again != COMMANDS) {
             fprintf(stderr, "bench_resp: the stream did not parse (%ld, %ld frames)\n", frames,
                     again);
@@ -99,8 +81,8 @@ int main(void)
         parse_mb_s[run] = (double)buf_len(stream) / (parsed - start) / 1e6;
         frames_per_s[run] = (double)frames / (done - parsed);
     }
-    printf("resp_parse_mb_s\t%.1f\tMB/s\n", median(parse_mb_s, RUNS));
-    printf("resp_frames_per_s\t%.0f\tframes/s\n", median(frames_per_s, RUNS));
+    printf("resp_parse_mb_s\t%.1f\tMB/s\n", bench_median(parse_mb_s, RUNS));
+    printf("resp_frames_per_s\t%.0f\tframes/s\n", bench_median(frames_per_s, RUNS));
     buf_free(out);
     buf_free(stream);
     return 0;

@@ -18,6 +18,7 @@
  *   pthread_spawn_join_ns         pthread_create + pthread_join of an empty thread
  *   pthread_condvar_pingpong_ns   a round trip between two threads over a condition variable
  */
+#include "../bench.h"
 #include "rt.h"
 #include "rt_blocking_mutex.h"
 #include "rt_context_impl.h"
@@ -37,31 +38,6 @@
 #include <unistd.h>
 
 enum { RUNS = 5 };
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *values, int n)
-{
-    qsort(values, (size_t)n, sizeof *values, compare_doubles);
-    return values[n / 2];
-}
-
-static void report(const char *metric, double value, const char *unit)
-{
-    printf("%s\t%.1f\t%s\n", metric, value, unit);
-    fflush(stdout);
-}
 
 static rt_runtime *one_worker_runtime(void)
 {
@@ -87,10 +63,10 @@ static void *spawn_join_loop(void *arg)
     enum { N = 200000 };
     for (int i = 0; i < 1000; i++) /* warm the stack cache */
         rt_join(rt_spawn(empty_task, NULL), NULL, NULL);
-    double start = now_ns();
+    double start = bench_now_ns();
     for (int i = 0; i < N; i++)
         rt_join(rt_spawn(empty_task, NULL), NULL, NULL);
-    *ns_per_op = (now_ns() - start) / N;
+    *ns_per_op = (bench_now_ns() - start) / N;
     return NULL;
 }
 
@@ -109,7 +85,7 @@ static double bench_spawn_join(const char *trace_path)
     rt_runtime_free(rt);
     if (trace_path)
         unlink(trace_path);
-    return median(runs, RUNS);
+    return bench_median(runs, RUNS);
 }
 
 /* ------------------------------------------------------------ yield round trip */
@@ -127,13 +103,13 @@ static void *yield_many(void *unused)
 static void *yield_pair(void *arg)
 {
     double *ns_per_roundtrip = arg;
-    double start = now_ns();
+    double start = bench_now_ns();
     rt_join_handle *a = rt_spawn(yield_many, NULL);
     rt_join_handle *b = rt_spawn(yield_many, NULL);
     rt_join(a, NULL, NULL);
     rt_join(b, NULL, NULL);
     /* a round trip: a yields to b, b yields back to a */
-    *ns_per_roundtrip = (now_ns() - start) / YIELDS;
+    *ns_per_roundtrip = (bench_now_ns() - start) / YIELDS;
     return NULL;
 }
 
@@ -144,7 +120,7 @@ static double bench_yield_roundtrip(void)
     for (int r = 0; r < RUNS; r++)
         rt_block_on(rt, yield_pair, &runs[r], NULL);
     rt_runtime_free(rt);
-    return median(runs, RUNS);
+    return bench_median(runs, RUNS);
 }
 
 /* ------------------------------------------------------------ raw context switch */
@@ -165,13 +141,13 @@ static double bench_switch(void)
     rt_context_make(&bench_coroutine_context, stack, STACK, coroutine_ping, NULL);
     double runs[RUNS];
     for (int r = 0; r < RUNS; r++) {
-        double start = now_ns();
+        double start = bench_now_ns();
         for (int i = 0; i < N; i++)
             rt_context_switch(&bench_main_context, &bench_coroutine_context);
-        runs[r] = (now_ns() - start) / (2.0 * N); /* there and back: two switches */
+        runs[r] = (bench_now_ns() - start) / (2.0 * N); /* there and back: two switches */
     }
     munmap(stack, STACK);
-    return median(runs, RUNS);
+    return bench_median(runs, RUNS);
 }
 
 /* ------------------------------------------------------------ parked tasks */
@@ -279,15 +255,15 @@ static double bench_pthread_spawn_join(void)
     enum { N = 10000 };
     double runs[RUNS];
     for (int r = 0; r < RUNS; r++) {
-        double start = now_ns();
+        double start = bench_now_ns();
         for (int i = 0; i < N; i++) {
             pthread_t t;
             pthread_create(&t, NULL, empty_thread, NULL);
             pthread_join(t, NULL);
         }
-        runs[r] = (now_ns() - start) / N;
+        runs[r] = (bench_now_ns() - start) / N;
     }
-    return median(runs, RUNS);
+    return bench_median(runs, RUNS);
 }
 
 struct pingpong {
@@ -318,7 +294,7 @@ static double bench_condvar_pingpong(void)
         struct pingpong p = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 50000};
         pthread_t t;
         pthread_create(&t, NULL, pong, &p);
-        double start = now_ns();
+        double start = bench_now_ns();
         pthread_mutex_lock(&p.mutex);
         for (long i = 0; i < p.rounds; i++) {
             p.turn++;
@@ -327,10 +303,10 @@ static double bench_condvar_pingpong(void)
                 pthread_cond_wait(&p.changed, &p.mutex);
         }
         pthread_mutex_unlock(&p.mutex);
-        runs[r] = (now_ns() - start) / (double)p.rounds;
+        runs[r] = (bench_now_ns() - start) / (double)p.rounds;
         pthread_join(t, NULL);
     }
-    return median(runs, RUNS);
+    return bench_median(runs, RUNS);
 }
 
 /* ------------------------------------------------------------ an idle runtime */
@@ -384,33 +360,33 @@ static double bench_idle_cpu(void)
 int main(void)
 {
     fprintf(stderr, "bench runtime: spawn + join ...\n");
-    report("spawn_join_ns", bench_spawn_join(NULL), "ns");
+    bench_report("spawn_join_ns", bench_spawn_join(NULL), "ns");
     fprintf(stderr, "bench runtime: spawn + join, traced ...\n");
     char trace_path[64];
     snprintf(trace_path, sizeof trace_path, "/tmp/spawnlab-bench-%d.trace", (int)getpid());
-    report("spawn_join_traced_ns", bench_spawn_join(trace_path), "ns");
+    bench_report("spawn_join_traced_ns", bench_spawn_join(trace_path), "ns");
     fprintf(stderr, "bench runtime: yield round trip ...\n");
-    report("yield_roundtrip_ns", bench_yield_roundtrip(), "ns");
+    bench_report("yield_roundtrip_ns", bench_yield_roundtrip(), "ns");
     fprintf(stderr, "bench runtime: context switch ...\n");
-    report("switch_ns", bench_switch(), "ns");
+    bench_report("switch_ns", bench_switch(), "ns");
 
     fprintf(stderr, "bench runtime: 100,000 parked tasks ...\n");
     double rss[3];
     for (int r = 0; r < 3; r++)
         park_n_tasks(100000, &rss[r]);
-    report("parked_task_rss_bytes", median(rss, 3), "bytes");
+    bench_report("parked_task_rss_bytes", bench_median(rss, 3), "bytes");
 
     fprintf(stderr, "bench runtime: 1,000,000 parked tasks ...\n");
     double ignored;
     size_t joined = park_n_tasks(1000000, &ignored);
     fprintf(stderr, "bench runtime: %zu of 1,000,000 joined (%.0f bytes each)\n", joined, ignored);
-    report("million_tasks_ok", joined == 1000000 ? 1 : 0, "bool");
+    bench_report("million_tasks_ok", joined == 1000000 ? 1 : 0, "bool");
 
     fprintf(stderr, "bench runtime: an idle runtime for 1 s ...\n");
-    report("idle_cpu_ms_per_s", bench_idle_cpu(), "ms");
+    bench_report("idle_cpu_ms_per_s", bench_idle_cpu(), "ms");
     fprintf(stderr, "bench runtime: pthread create + join ...\n");
-    report("pthread_spawn_join_ns", bench_pthread_spawn_join(), "ns");
+    bench_report("pthread_spawn_join_ns", bench_pthread_spawn_join(), "ns");
     fprintf(stderr, "bench runtime: pthread condvar ping-pong ...\n");
-    report("pthread_condvar_pingpong_ns", bench_condvar_pingpong(), "ns");
+    bench_report("pthread_condvar_pingpong_ns", bench_condvar_pingpong(), "ns");
     return 0;
 }

@@ -17,6 +17,7 @@
  *   mutex_contended_ns     four tasks on two workers taking turns, per lock + unlock
  *   pthread_queue_ns       two threads and a bounded mutex + condvar queue, per message
  */
+#include "../bench.h"
 #include "rt.h"
 #include "rt_mpsc.h"
 #include "rt_mutex.h"
@@ -29,28 +30,13 @@
 
 enum { RUNS = 5, NMESSAGES = 1000000, NROUNDTRIPS = 200000, NLOCKS = 1000000 };
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Runs one measurement RUNS times on fresh runtimes; prints the median. */
 static void report_median(const char *metric, double (*measure)(int nworkers), int nworkers)
 {
     double values[RUNS];
     for (int i = 0; i < RUNS; i++)
         values[i] = measure(nworkers);
-    qsort(values, RUNS, sizeof values[0], compare_doubles);
-    printf("%s\t%.1f\tns\n", metric, values[RUNS / 2]);
-    fflush(stdout);
+    bench_report(metric, bench_median(values, RUNS), "ns");
 }
 
 static rt_runtime *runtime_with(int nworkers)
@@ -116,7 +102,7 @@ static void *mpsc_pipeline(void *arg)
     rt_mpsc_new(&config, &tx, &rx);
     int per_producer = NMESSAGES / setup->nproducers;
     rt_join_handle *producers[8];
-    double start = now_ns();
+    double start = bench_now_ns();
     for (int i = 0; i < setup->nproducers; i++) {
         struct producer *p = malloc(sizeof *p);
         *p = (struct producer){rt_mpsc_sender_clone(tx), per_producer};
@@ -127,7 +113,7 @@ static void *mpsc_pipeline(void *arg)
     long n = 0;
     while (rt_mpsc_recv(rx, &value) == 0)
         n++;
-    double elapsed = now_ns() - start;
+    double elapsed = bench_now_ns() - start;
     for (int i = 0; i < setup->nproducers; i++)
         rt_join(producers[i], NULL, NULL);
     rt_mpsc_receiver_drop(rx);
@@ -180,7 +166,7 @@ static void *oneshot_roundtrips(void *unused)
                 &rx);
     rt_join_handle *server = rt_spawn(answer_requests, rx);
     rt_channel_config reply_config = {.elem_size = sizeof(int)};
-    double start = now_ns();
+    double start = bench_now_ns();
     for (int i = 0; i < NROUNDTRIPS; i++) {
         struct request request = {.question = i};
         rt_oneshot_receiver *reply;
@@ -190,7 +176,7 @@ static void *oneshot_roundtrips(void *unused)
         rt_oneshot_recv(reply, &answer);
         rt_oneshot_receiver_drop(reply);
     }
-    double elapsed = now_ns() - start;
+    double elapsed = bench_now_ns() - start;
     rt_mpsc_sender_drop(tx);
     rt_join(server, NULL, NULL);
     return ns_result(elapsed / NROUNDTRIPS);
@@ -226,12 +212,12 @@ static void *mutex_run(void *arg)
     struct lockers *l = malloc(sizeof *l);
     *l = (struct lockers){.mutex = rt_mutex_new("bench"), .nlocks = NLOCKS / ntasks};
     rt_join_handle *tasks[8];
-    double start = now_ns();
+    double start = bench_now_ns();
     for (int i = 0; i < ntasks; i++)
         tasks[i] = rt_spawn(lock_loop, l);
     for (int i = 0; i < ntasks; i++)
         rt_join(tasks[i], NULL, NULL);
-    double elapsed = now_ns() - start;
+    double elapsed = bench_now_ns() - start;
     rt_mutex_free(l->mutex);
     free(l);
     return ns_result(elapsed / NLOCKS);
@@ -286,7 +272,7 @@ static double measure_pthread_queue(int unused)
     pthread_mutex_init(&q->mutex, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     pthread_cond_init(&q->not_full, NULL);
-    double start = now_ns();
+    double start = bench_now_ns();
     pthread_t thread;
     pthread_create(&thread, NULL, pthread_producer, q);
     long n = 0;
@@ -303,7 +289,7 @@ static double measure_pthread_queue(int unused)
     }
     pthread_mutex_unlock(&q->mutex);
     pthread_join(thread, NULL);
-    double elapsed = now_ns() - start;
+    double elapsed = bench_now_ns() - start;
     pthread_mutex_destroy(&q->mutex);
     pthread_cond_destroy(&q->not_empty);
     pthread_cond_destroy(&q->not_full);

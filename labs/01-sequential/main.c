@@ -26,8 +26,6 @@
 #include "rt_net.h"
 #include "rt_signal.h"
 
-#include "rt_time.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +38,6 @@ static void *watch_for_shutdown(void *shutdown)
     if (rt_shutdown_signal_wait() > 0)
         rt_cancel_token_cancel(shutdown);
     return NULL;
-}
-
-/* Installs the SIGINT/SIGTERM handlers now, before we announce that we listen: a SIGTERM
- * sent right after "listening on ..." could otherwise come before the watcher's first wait
- * and end the program the ordinary way (status 143 instead of 0). The first call of
- * rt_shutdown_signal_wait installs them; with a deadline already past it returns at once. */
-static void install_signal_handlers(void)
-{
-    int64_t saved = rt_deadline_set(rt_now());
-    rt_shutdown_signal_wait();
-    rt_deadline_set(saved);
 }
 
 /* The port of "-p PORT", DEFAULT_PORT without it, or -1 on bad usage. */
@@ -92,7 +79,9 @@ static int app_main(int argc, char **argv)
         rt_tcp_listener_close(listener);
         return 1;
     }
-    install_signal_handlers();
+    /* Handlers now, before we say we listen: a SIGTERM sent right after "listening on
+     * ..." must reach the watcher, not end the program (status 143 instead of 0). */
+    rt_shutdown_signal_install();
     printf("listening on 127.0.0.1:%d\n", rt_tcp_listener_port(listener));
     fflush(stdout); /* stdout is a pipe under the tests: without this they never see it */
 

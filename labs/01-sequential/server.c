@@ -16,7 +16,6 @@
 #include "server.h"
 
 #include "cmd.h"
-#include "rt_time.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -73,15 +72,12 @@ int read_next_request(conn *c, frame **request)
     /* Pipelining (chapters/01-sequential.md#pipelining): a client may send many requests
      * before it reads a reply. We answer every request that has already arrived, buffering
      * the replies, and flush once when none is left - one write(2) for the whole batch
-     * instead of one per reply. "Has one arrived?" is a read that must not wait: a
-     * deadline that has already passed turns "I would wait" into RT_ETIMEDOUT, while a
-     * request that is buffered (or already in the socket) is still returned. */
-    int64_t saved = rt_deadline_set(rt_now());
-    int rc = conn_read_request(c, request);
-    rt_deadline_set(saved);
-    if (rc != RT_ETIMEDOUT)
+     * instead of one per reply. conn_try_read_request answers "has another one arrived?"
+     * from the connection's buffer alone, without waiting. */
+    int rc = conn_try_read_request(c, request);
+    if (rc != CONN_EMPTY)
         return rc;
-    rc = conn_flush(c); /* nothing is waiting: send the replies, then wait */
+    rc = conn_flush(c); /* nothing more is waiting: send the replies, then wait */
     if (rc < 0)
         return rc;
     return conn_read_request(c, request);

@@ -70,6 +70,7 @@ enum {
     CONN_ETRUNCATED = -ECONNABORTED, /* end of stream inside a frame */
     CONN_EPROTO = FRAME_EPROTO,      /* not RESP */
     CONN_ETOOBIG = FRAME_ETOOBIG,    /* over a limit */
+    CONN_EMPTY = -EWOULDBLOCK,       /* conn_try_read_request: no whole request buffered */
 };
 
 /* The most bytes one read asks the socket for (1 MiB). Reads start at 4 KiB and grow
@@ -99,6 +100,13 @@ int conn_read_frame(conn *c, frame **out);
  * ("PING\r\n" typed into telnet) become arrays like RESP requests. MAY YIELD. The
  * owner's task. */
 int conn_read_request(conn *c, frame **out);
+
+/* The same, but only from what is already buffered: never reads the socket, never
+ * waits. CONN_EMPTY when the buffer holds no whole request (anything else as above).
+ * A server answering pipelined requests uses it to learn "no more requests have
+ * arrived yet": then it flushes the replies it buffered, and only then waits, so a batch
+ * of replies leaves in one write. Never yields. The owner's task. */
+int conn_try_read_request(conn *c, frame **out);
 
 /* What the last failed read was, in words (the parser's message for CONN_EPROTO and
  * CONN_ETOOBIG, for instance "invalid bulk length '-5' at byte 4"); "" when no read has

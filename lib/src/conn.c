@@ -119,7 +119,8 @@ static int end_of_stream(conn *c)
                      buf_len(c->in));
 }
 
-static int read_with(conn *c, parse_fn parse, frame **out)
+/* may_read: false to parse only what is buffered (CONN_EMPTY instead of step 3). */
+static int read_with(conn *c, parse_fn parse, bool may_read, frame **out)
 {
     *out = NULL;
     if (c->read_error != 0)
@@ -140,6 +141,8 @@ static int read_with(conn *c, parse_fn parse, frame **out)
             return fail_read(c, rc, "%s", error.message);
         if (buf_len(c->in) > c->max_frame_bytes)
             return fail_read(c, CONN_ETOOBIG, "frame larger than %zu bytes", c->max_frame_bytes);
+        if (!may_read)
+            return CONN_EMPTY;
         ssize_t n = read_more(c); /* 3: MAY YIELD */
         if (n == 0)
             return end_of_stream(c); /* 4 */
@@ -156,12 +159,17 @@ static int read_with(conn *c, parse_fn parse, frame **out)
 
 int conn_read_frame(conn *c, frame **out)
 {
-    return read_with(c, frame_parse, out);
+    return read_with(c, frame_parse, true, out);
 }
 
 int conn_read_request(conn *c, frame **out)
 {
-    return read_with(c, frame_parse_request, out);
+    return read_with(c, frame_parse_request, true, out);
+}
+
+int conn_try_read_request(conn *c, frame **out)
+{
+    return read_with(c, frame_parse_request, false, out);
 }
 
 const char *conn_last_error(const conn *c)

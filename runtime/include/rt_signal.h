@@ -15,9 +15,9 @@
  *         return NULL;
  *     }
  *
- * How: the first call installs handlers for SIGINT and SIGTERM, for the rest of the process
- * (a signal that comes before any task waited ends the program the ordinary way: there was
- * nothing to shut down gracefully yet).
+ * How: rt_shutdown_signal_install (or the first wait) installs handlers for SIGINT and
+ * SIGTERM, for the rest of the process; a signal that comes before that ends the program
+ * the ordinary way.
  * A handler may do almost nothing (only async-signal-safe calls), so it writes to an
  * eventfd, and the waiting task waits for that descriptor through the reactor like for a
  * socket: no thread is spent on waiting.
@@ -28,6 +28,12 @@
  */
 #ifndef SPAWNLAB_RT_SIGNAL_H
 #define SPAWNLAB_RT_SIGNAL_H
+
+/* Installs the handlers now, without waiting: from here on SIGINT and SIGTERM wait for
+ * rt_shutdown_signal_wait instead of ending the program. A server calls it before it
+ * says it is listening, so that a SIGTERM sent the moment it is ready is not fatal.
+ * Returns 0 or a negative errno code. Never yields. Any thread. */
+int rt_shutdown_signal_install(void);
 
 /* Waits for SIGINT or SIGTERM and returns its number; or RT_ECANCELED, RT_ETIMEDOUT (the
  * task's deadline), or a negative errno code when the handlers could not be installed. One

@@ -52,11 +52,17 @@ static void install_handlers(void)
         install_error = -errno;
 }
 
-int rt_shutdown_signal_wait(void)
+int rt_shutdown_signal_install(void)
 {
     pthread_once(&install_once, install_handlers);
-    if (install_error)
-        return install_error;
+    return install_error;
+}
+
+int rt_shutdown_signal_wait(void)
+{
+    int rc = rt_shutdown_signal_install();
+    if (rc < 0)
+        return rc;
     for (;;) {
         uint64_t count;
         if (read(signal_fd, &count, sizeof count) == sizeof count) {
@@ -67,7 +73,7 @@ int rt_shutdown_signal_wait(void)
         int err = errno; /* before the wait: the task may resume on another thread */
         if (err != EAGAIN)
             return -err;
-        int rc = rt_fd_wait_readable(signal_fd);
+        rc = rt_fd_wait_readable(signal_fd);
         if (rc < 0)
             return rc;
     }

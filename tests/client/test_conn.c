@@ -414,6 +414,45 @@ static void test_conn_reads_inline_and_resp_requests(void)
     run_with(1, requests, NULL);
 }
 
+/* conn_try_read_request serves what is buffered and never reads the socket. */
+static void *try_reads(void *unused)
+{
+    (void)unused;
+    conn *c;
+    rt_tcp_stream *peer;
+    open_pair(&c, &peer);
+    frame *f = NULL;
+    SL_CHECK(conn_try_read_request(c, &f) == CONN_EMPTY && f == NULL && nreads(c) == 0,
+             "nothing buffered: expected CONN_EMPTY and no read, got %llu reads",
+             (unsigned long long)nreads(c));
+    const char two_and_a_half[] = "PING\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI";
+    SL_CHECK_FATAL(rt_tcp_write_all(peer, two_and_a_half, strlen(two_and_a_half), NULL) == 0,
+                   "the peer could not write");
+    SL_CHECK_FATAL(conn_read_request(c, &f) == CONN_OK, "the first request did not come");
+    frame_free(f);
+    uint64_t reads = nreads(c);
+    SL_CHECK(conn_try_read_request(c, &f) == CONN_OK, "the second request is buffered: "
+                                                      "try should return it");
+    frame_free(f);
+    f = NULL;
+    SL_CHECK(conn_try_read_request(c, &f) == CONN_EMPTY && f == NULL,
+             "half a request is buffered: try should say CONN_EMPTY");
+    SL_CHECK(nreads(c) == reads, "try read the socket (%llu reads, was %llu)",
+             (unsigned long long)nreads(c), (unsigned long long)reads);
+    SL_CHECK_FATAL(rt_tcp_write_all(peer, "NG\r\n", 4, NULL) == 0, "the peer could not write");
+    SL_CHECK(conn_read_request(c, &f) == CONN_OK, "the partial request kept by try should "
+                                                  "complete with the rest of its bytes");
+    frame_free(f);
+    rt_tcp_close(peer);
+    conn_close(c);
+    return NULL;
+}
+
+static void test_conn_try_read_never_reads_the_socket(void)
+{
+    run_with(1, try_reads, NULL);
+}
+
 static void *write_then_flush(void *unused)
 {
     (void)unused;
@@ -466,5 +505,6 @@ const sl_test conn_tests[] = {
     SL_TEST(test_conn_oversized_frames_are_refused, 1, NULL),
     SL_TEST(test_conn_reads_inline_and_resp_requests, 1, NULL),
     SL_TEST(test_conn_write_buffers_until_flush, 1, NULL),
+    SL_TEST(test_conn_try_read_never_reads_the_socket, 1, NULL),
     SL_TEST_END,
 };

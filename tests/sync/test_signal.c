@@ -41,6 +41,17 @@ static void test_signal_second_ctrl_c_ends_a_hung_shutdown(void)
              sl_exit_describe(e), e->output);
 }
 
+static void test_signal_install_keeps_an_early_signal(void)
+{
+    sl_exit *e = run_signals("install");
+    char want[32];
+    snprintf(want, sizeof want, "waited: %d\n", SIGTERM);
+    SL_CHECK(e->exited && e->status == 0 && strstr(e->output, want),
+             "after rt_shutdown_signal_install, a SIGTERM before the first wait must wait for "
+             "it (exit 0, \"%s\"); the program %s and printed:\n%s",
+             "waited: 15", sl_exit_describe(e), e->output);
+}
+
 static void test_signal_wait_can_be_aborted(void)
 {
     sl_exit *e = run_signals("abort");
@@ -54,6 +65,7 @@ static void test_signal_wait_can_be_aborted(void)
 const sl_test sync_signal_tests[] = {
     SL_TEST(test_signal_wait_returns_sigterm, 1, NULL),
     SL_TEST(test_signal_second_ctrl_c_ends_a_hung_shutdown, 1, NULL),
+    SL_TEST(test_signal_install_keeps_an_early_signal, 1, NULL),
     SL_TEST(test_signal_wait_can_be_aborted, 1, NULL),
     SL_TEST_END,
 };

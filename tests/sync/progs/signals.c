@@ -6,6 +6,8 @@
  *   signals sigterm        a task waits; SIGTERM arrives 50 ms later; prints "waited: 15"
  *   signals second-sigint  the first ctrl-c reaches the task; then two more, untaken:
  *                          the program must die by SIGINT before printing "still alive"
+ *   signals install        handlers installed first, SIGTERM raised before any wait: the
+ *                          first wait gets it; prints "waited: 15"
  *   signals abort          the waiting task is aborted; prints "join: <RT_ECANCELED>"
  */
 #include "rt.h"
@@ -47,6 +49,17 @@ static void *take_one_then_hang(void *unused)
     return NULL;
 }
 
+/* rt_shutdown_signal_install: a SIGTERM before any wait is kept for the first wait. */
+static void *install_then_signal(void *unused)
+{
+    (void)unused;
+    if (rt_shutdown_signal_install() != 0)
+        return NULL;
+    raise(SIGTERM); /* nobody waits yet: without the handlers this would end the program */
+    printf("waited: %d\n", rt_shutdown_signal_wait());
+    return NULL;
+}
+
 static void *waiter(void *unused)
 {
     (void)unused;
@@ -71,10 +84,12 @@ int main(int argc, char **argv)
         scenario = wait_for_sigterm;
     else if (argc == 2 && strcmp(argv[1], "second-sigint") == 0)
         scenario = take_one_then_hang;
+    else if (argc == 2 && strcmp(argv[1], "install") == 0)
+        scenario = install_then_signal;
     else if (argc == 2 && strcmp(argv[1], "abort") == 0)
         scenario = abort_the_waiter;
     if (!scenario) {
-        fprintf(stderr, "usage: signals sigterm|second-sigint|abort\n");
+        fprintf(stderr, "usage: signals sigterm|second-sigint|install|abort\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
